@@ -1,0 +1,256 @@
+"""
+Test-time aggregation: turn a pool of N sampled solutions per problem into accuracy-vs-n curves.
+
+The input is one row per sampled solution: problem_id, sample, answer (None = no answer),
+correct, and score columns such as p_yes (the model's own p("Yes") as a verifier) and mean_logprob
+(mean token log-prob of the solution under the policy). Every problem has the same pool size n_max.
+To report a strategy at budget n <= n_max we do not draw one set of n samples: we average over
+k-subsets (k = n) of the pool, which is the same as the expectation over a fresh draw of n samples
+from the empirical pool, with far less variance.
+
+pass@n: probability that a random n-subset holds at least one correct solution. Unbiased estimator
+1 - C(n_max - c, n) / C(n_max, n), computed as a product so it never overflows.
+
+Best-of-n: pick the highest-scoring solution of the subset, ties broken uniformly at random. Sort the
+pool by score ascending; with a strict order the item at ascending rank i (0-based) is the max of a
+uniform k-subset with probability C(i, k-1) / C(n, k) (it must be in the subset and the other k-1
+members must come from the i items below it). Ties are handled exactly by first replacing each
+item's correctness with the mean correctness of its tie group, then using any order inside the
+group. Why: for a uniform random subset, the probability that the subset's max score lands in tie
+group G is the sum of the strict-order weights over G, whatever order we chose inside G. Given that
+it lands in G, uniform tie-breaking plus the symmetry of a uniform subset under swapping two items of
+G make every item of G equally likely to be the winner, so the expected correctness is the mean
+correctness of G. Summing weight * (group mean) over G gives exactly P(max in G) * mean(G).
+
+Voting: each subset sums a weight per distinct answer (no-answer samples do not vote); the answers
+with the maximal total win (exact float equality counts as a tie), and the subset scores the
+fraction of tied winners that are correct, i.e. the expected value of uniform tie-breaking. A subset
+with no answers at all scores 0. Majority vote uses unit weights; weighted vote uses the score as
+the weight. For mean_logprob (and any score column whose name ends in "logprob") the weight is
+exp(score), the geometric-mean token probability, because vote weights must be non-negative.
+Votes enumerate all C(n, k) subsets when there are at most num_subsets of them, otherwise they use
+num_subsets random subsets shared by all problems. Everything is vectorized over problems and subsets.
+
+Uncertainty: a percentile bootstrap over problems of the mean per-problem value. Verifier quality:
+threshold accuracy and AUROC (Mann-Whitney with average ranks), pooled over all samples and within
+each problem; the within-problem AUROC is the one that matters for picking among a problem's own
+samples, since a verifier that only knows problem difficulty has a high pooled AUROC but 0.5 within.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+
+STRATEGIES = ("pass_at_n", "majority", "best_of_n", "weighted_vote")
+_MAX_VOTE_CELLS = 1 << 22  # bound on problems * subsets * answers held in memory by one vote chunk
+
+
+def pass_at_k(num_correct: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Unbiased pass@k per problem: 1 - C(n-c, k)/C(n, k) = 1 - prod_{i=n-c+1}^{n} (1 - k/i)."""
+    c = np.asarray(num_correct)
+    if not 1 <= k <= n or np.any((c < 0) | (c > n)):
+        raise ValueError(f"need 1 <= k <= n and 0 <= num_correct <= n, got n={n} k={k}")
+    i = np.arange(1, n + 1)
+    in_product = i > (n - c)[..., None]  # when n-c < k this includes i == k, a zero factor: pass@k = 1
+    return 1.0 - np.where(in_product, 1.0 - k / i, 1.0).prod(axis=-1)
+
+
+def best_of_n(scores: np.ndarray, correct: np.ndarray, k: int) -> np.ndarray:
+    """Expected correctness of the top-scoring solution of a uniform k-subset (uniform tie-breaking)."""
+    scores = np.asarray(scores, dtype=float)
+    P, n = scores.shape
+    if not 1 <= k <= n:
+        raise ValueError(f"need 1 <= k <= n, got n={n} k={k}")
+    if not np.isfinite(scores).all():
+        raise ValueError("best_of_n needs finite scores")
+    order = np.argsort(scores, axis=1, kind="stable")
+    sorted_scores = np.take_along_axis(scores, order, axis=1)
+    sorted_correct = np.take_along_axis(np.asarray(correct, dtype=float), order, axis=1)
+    starts_group = np.ones((P, n), dtype=bool)
+    starts_group[:, 1:] = sorted_scores[:, 1:] != sorted_scores[:, :-1]
+    group = np.cumsum(starts_group.ravel()) - 1  # each row starts a new group, so ids never span rows
+    group_mean = np.bincount(group, weights=sorted_correct.ravel()) / np.bincount(group)
+    tied_correct = group_mean[group].reshape(P, n)
+    p_is_max = np.array([math.comb(i, k - 1) / math.comb(n, k) for i in range(n)])
+    return tied_correct @ p_is_max
+
+
+def subset_indices(n: int, k: int, num_subsets: int, rng: np.random.Generator) -> np.ndarray:
+    """All k-subsets of range(n) if there are at most num_subsets of them, else num_subsets random ones."""
+    if not 1 <= k <= n:
+        raise ValueError(f"need 1 <= k <= n, got n={n} k={k}")
+    if math.comb(n, k) <= num_subsets:
+        return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64)
+    return np.argsort(rng.random((num_subsets, n)), axis=1)[:, :k]
+
+
+def _answer_correctness(codes, code_correct, num_codes):
+    """(P, A) mean correctness of each answer code over the pool (0/1 unless the grader was inconsistent)."""
+    P = codes.shape[0]
+    answered = codes >= 0
+    cell = (np.arange(P)[:, None] * num_codes + codes)[answered]
+    count = np.bincount(cell, minlength=P * num_codes)
+    hits = np.bincount(cell, weights=np.asarray(code_correct, dtype=float)[answered], minlength=P * num_codes)
+    return (hits / np.maximum(count, 1)).reshape(P, num_codes)
+
+
+def _vote_chunk(codes, weights, code_correct, subsets):
+    P, M = codes.shape[0], subsets.shape[0]
+    A = max(int(codes.max()) + 1, 1)
+    answer_value = _answer_correctness(codes, code_correct, A)
+    subset_codes = codes[:, subsets]  # (P, M, k)
+    answered = subset_codes >= 0
+    cell = (np.arange(P * M).reshape(P, M, 1) * A + subset_codes)[answered]  # C order: summed in subset order
+    totals = np.bincount(cell, weights=weights[:, subsets][answered], minlength=P * M * A).reshape(P, M, A)
+    present = np.bincount(cell, minlength=P * M * A).reshape(P, M, A) > 0
+    best = np.where(present, totals, -np.inf).max(axis=-1, keepdims=True)
+    winners = present & (totals == best)
+    num_winners = winners.sum(axis=-1)
+    num_correct_winners = (winners * answer_value[:, None, :]).sum(axis=-1)
+    value = np.divide(num_correct_winners, num_winners, out=np.zeros((P, M)), where=num_winners > 0)
+    return value.mean(axis=1)
+
+
+def vote(codes: np.ndarray, weights: np.ndarray, code_correct: np.ndarray, subsets: np.ndarray) -> np.ndarray:
+    """Expected correctness of a (weighted) vote, averaged over subsets. codes: (P, n) ints, -1 = no answer."""
+    codes = np.asarray(codes, dtype=np.int64)
+    weights = np.asarray(weights, dtype=float)
+    subsets = np.asarray(subsets, dtype=np.int64)
+    if not (np.isfinite(weights).all() and (weights >= 0).all()):
+        raise ValueError("vote weights must be finite and non-negative")
+    cells_per_problem = len(subsets) * max(int(codes.max()) + 1, 1)
+    rows = max(1, _MAX_VOTE_CELLS // cells_per_problem)
+    chunks = [
+        _vote_chunk(codes[s : s + rows], weights[s : s + rows], np.asarray(code_correct)[s : s + rows], subsets)
+        for s in range(0, len(codes), rows)
+    ]
+    return np.concatenate(chunks) if chunks else np.zeros(0)
+
+
+def _sorted_pool(frame):
+    """Sort by (problem_id, sample) and check every problem has the same number of samples."""
+    if len(frame) == 0:
+        raise ValueError("no samples")
+    if frame.duplicated(["problem_id", "sample"]).any():
+        raise ValueError("duplicate (problem_id, sample) rows")
+    counts = frame.groupby("problem_id").size()
+    if counts.nunique() > 1:
+        n_max = counts.max()
+        short = counts[counts != n_max]
+        listing = ", ".join(f"{pid!r} has {c}" for pid, c in short.head(10).items())
+        raise ValueError(f"every problem needs {n_max} samples, but {len(short)} do not: {listing}")
+    return frame.sort_values(["problem_id", "sample"], ignore_index=True), int(counts.max())
+
+
+def _matrix(pool, column, n):
+    return pool[column].to_numpy().reshape(-1, n)
+
+
+def encode_answers(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes (P, n) int with -1 = no answer, correct (P, n) bool, problem_ids) sorted by problem and sample."""
+    pool, n = _sorted_pool(frame)
+    group = pool.groupby(["problem_id", "answer"]).ngroup().where(pool["answer"].notna())  # NaN for no answer
+    codes = (group - group.groupby(pool["problem_id"]).transform("min")).fillna(-1).astype(np.int64)
+    problem_ids = pool["problem_id"].to_numpy()[::n]
+    return codes.to_numpy().reshape(-1, n), _matrix(pool, "correct", n).astype(bool), problem_ids
+
+
+def bootstrap_ci(
+    values: np.ndarray, num_resamples: int, confidence: float, rng: np.random.Generator
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean of values, resampling problems with replacement."""
+    values = np.asarray(values, dtype=float)
+    resamples = rng.integers(0, len(values), size=(num_resamples, len(values)))
+    means = values[resamples].mean(axis=1)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
+
+
+def _grouped_auroc(groups, scores, labels):
+    """Mann-Whitney AUROC per group (average ranks for ties); NaN for groups missing a class."""
+    data = pd.DataFrame({"group": groups, "score": scores, "positive": np.asarray(labels, dtype=bool)})
+    data["rank"] = data.groupby("group")["score"].rank(method="average")
+    data["positive_rank"] = data["rank"].where(data["positive"], 0.0)
+    per_group = data.groupby("group").agg(
+        n=("positive", "size"), n_pos=("positive", "sum"), rank_sum=("positive_rank", "sum")
+    )
+    n_neg = per_group["n"] - per_group["n_pos"]
+    u = per_group["rank_sum"] - per_group["n_pos"] * (per_group["n_pos"] + 1) / 2
+    return (u / (per_group["n_pos"] * n_neg)).where((per_group["n_pos"] > 0) & (n_neg > 0))
+
+
+def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """P(score of a random positive > score of a random negative), ties counting 1/2. NaN if a class is absent."""
+    return float(_grouped_auroc(np.zeros(len(scores)), scores, labels).iloc[0]) if len(scores) else math.nan
+
+
+def within_problem_auroc(frame: pd.DataFrame, score_col: str) -> float:
+    """Mean AUROC over problems that have both correct and incorrect samples (NaN if there are none)."""
+    per_problem = _grouped_auroc(frame["problem_id"].to_numpy(), frame[score_col].to_numpy(), frame["correct"])
+    return float(per_problem.mean()) if per_problem.notna().any() else math.nan
+
+
+def verifier_metrics(frame: pd.DataFrame, score_col: str = "p_yes", threshold: float = 0.5) -> dict:
+    """Threshold accuracy (NaN unless scores are probabilities), pooled and within-problem AUROC."""
+    scores = frame[score_col].to_numpy(dtype=float)
+    correct = frame["correct"].to_numpy(dtype=bool)
+    is_probability = bool(((scores >= 0) & (scores <= 1)).all())
+    fraction_correct = frame.groupby("problem_id")["correct"].mean()
+    return {
+        "accuracy": float(np.mean((scores > threshold) == correct)) if is_probability else math.nan,
+        "auroc_pooled": auroc(scores, correct),
+        "auroc_within": within_problem_auroc(frame, score_col),
+        "num_mixed_problems": int(((fraction_correct > 0) & (fraction_correct < 1)).sum()),
+    }
+
+
+def _parse_strategy(spec, columns):
+    strategy, _, score = spec.partition(":")
+    needs_score = strategy in ("best_of_n", "weighted_vote")
+    if strategy not in STRATEGIES or needs_score != bool(score):
+        raise ValueError(f"unknown strategy {spec!r}; use pass_at_n, majority, best_of_n:COL or weighted_vote:COL")
+    if score and score not in columns:
+        raise ValueError(f"strategy {spec!r} needs score column {score!r}, not in the samples")
+    return strategy, score
+
+
+def _vote_weights(scores, score_col):
+    return np.exp(scores) if score_col.endswith("logprob") else scores
+
+
+def sweep(
+    frame: pd.DataFrame,
+    ns: list[int],
+    strategies: list[str],
+    num_subsets: int = 200,
+    num_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Accuracy with a bootstrap CI for every (strategy, n). Deterministic given seed."""
+    parsed = [_parse_strategy(spec, frame.columns) for spec in strategies]
+    pool, n_max = _sorted_pool(frame)
+    codes, correct, problem_ids = encode_answers(pool)
+    scores = {score: _matrix(pool, score, n_max).astype(float) for _, score in parsed if score}
+    bad_ns = [n for n in ns if not 1 <= n <= n_max]
+    if bad_ns:
+        raise ValueError(f"budgets {bad_ns} are outside 1..{n_max} (the pool size)")
+    rows = []
+    for n in ns:
+        # fixed streams per (seed, n): subsets and bootstrap resamples don't depend on the other requests
+        subsets = subset_indices(n_max, n, num_subsets, np.random.default_rng((seed, n, 0)))
+        for strategy, score in parsed:
+            if strategy == "pass_at_n":
+                per_problem = pass_at_k(correct.sum(axis=1), n_max, n)
+            elif strategy == "best_of_n":
+                per_problem = best_of_n(scores[score], correct, n)
+            elif strategy == "majority":
+                per_problem = vote(codes, np.ones(codes.shape), correct, subsets)
+            else:
+                per_problem = vote(codes, _vote_weights(scores[score], score), correct, subsets)
+            low, high = bootstrap_ci(per_problem, num_bootstrap, confidence, np.random.default_rng((seed, n, 1)))
+            rows.append((strategy, score, n, float(per_problem.mean()), low, high, len(problem_ids)))
+    columns = ["strategy", "score", "n", "accuracy", "ci_low", "ci_high", "num_problems"]
+    return pd.DataFrame(rows, columns=columns)

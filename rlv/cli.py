@@ -1,0 +1,216 @@
+"""`rlv <stage>`: one subcommand per pipeline stage, each reading and writing files only.
+
+Every stage takes explicit input/output paths and `--params`, either inline JSON or a path to a YAML/JSON
+file holding the stage's parameters (the workflow passes the matching section of its validated config).
+The stages run the same way inside and outside Snakemake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def load_params(value: str) -> dict:
+    """Inline JSON, or a YAML/JSON file."""
+    if value.lstrip().startswith("{"):
+        return json.loads(value)
+    import yaml
+    with open(value) as handle:
+        return yaml.safe_load(handle)
+
+
+def log(message: str) -> None:
+    print(f"[rlv {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_data(args, params):
+    from rlv.rollouts import write_parquet_atomic
+    from rlv.tasks.arithmetic import generate
+    from rlv.tasks.records import validate_problems
+    frame = generate(args.split, params["num_problems"], params["levels"], params["seed"],
+                     params.get("test_fraction", 0.2))
+    write_parquet_atomic(validate_problems(frame, f"generated {args.split} split"), args.out)
+    log(f"wrote {len(frame)} {args.split} problems to {args.out}")
+
+
+def cmd_base_model(args, params):
+    import pandas as pd
+    import torch
+    from rlv.models import build_model, build_tokenizer, encode_worked_solutions, tokenizer_corpus, warm_up
+    from rlv.rollouts import atomic_directory
+    torch.set_num_threads(params.get("threads", 1))
+    problems = pd.read_parquet(args.data)
+    instruction = params.get("instruction", "")
+    tokenizer = build_tokenizer(tokenizer_corpus(problems, instruction), params["vocab_size"])
+    arch = params["architecture"]
+    model = build_model(tokenizer, seed=params["seed"], **arch)
+    log(f"tokenizer: {len(tokenizer)} tokens; model: {sum(p.numel() for p in model.parameters()):,} parameters")
+    examples = encode_worked_solutions(tokenizer, problems, instruction)
+    warm = params["warmup"]
+    history = warm_up(model, examples, warm["steps"], warm["batch_size"], warm["learning_rate"],
+                      warm["warmup_steps"], params["seed"], tokenizer.pad_token_id, log=log)
+    with atomic_directory(args.out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        pd.DataFrame(history).to_csv(staging / "warmup.csv", index=False)
+    log(f"saved the base model to {args.out}")
+
+
+def cmd_train(args, params):
+    import pandas as pd
+    from rlv.train import run_training
+    metrics = run_training(args.base, pd.read_parquet(args.data), params, args.run, args.out, args.rollouts)
+    last = metrics.tail(1).to_dict("records")[0] if len(metrics) else {}
+    log(f"trained {args.run}: {len(metrics)} steps; last step {last}")
+
+
+def cmd_sample(args, params):
+    import pandas as pd
+    import torch
+    from rlv.models import load_model
+    from rlv.rollouts import write_parquet_atomic
+    from rlv.sampling import sample_solutions
+    torch.set_num_threads(params.get("threads", 1))
+    model, tokenizer = load_model(args.model)
+    problems = pd.read_parquet(args.data)
+    with _progress(len(problems) * params["num_samples"], f"sample {args.run}/{args.dataset}") as bar:
+        frame = sample_solutions(model, tokenizer, problems, params["num_samples"], params["temperature"],
+                                 params["max_new_tokens"], params["batch_size"], params["seed"],
+                                 params.get("instruction", ""), args.run, args.dataset, bar.update)
+    write_parquet_atomic(frame, args.out)
+    log(f"{args.run}/{args.dataset}: {len(frame)} samples, accuracy {frame['correct'].mean():.3f}")
+
+
+def cmd_score(args, params):
+    import pandas as pd
+    import torch
+    from rlv.models import load_model
+    from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
+    from rlv.sampling import prompt_ids
+    from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
+    torch.set_num_threads(params.get("threads", 1))
+    model, tokenizer = load_model(args.model)
+    samples = read_rollouts(args.samples, EVAL_COLUMNS)
+    instruction = params.get("instruction", "")
+    cache = {}
+    prompts = [cache.setdefault(p, prompt_ids(tokenizer, p, instruction)) for p in samples["prompt"]]
+    yes_id, no_id = answer_token_ids(tokenizer)
+    with _progress(len(samples), f"score {args.samples}") as bar:
+        scores = score_solutions(model, prompts, [list(c) for c in samples["completion_ids"]],
+                                 verification_suffix_ids(tokenizer), yes_id, no_id,
+                                 {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id,
+                                 params.get("batch_size", 64), bar.update)
+    scored = samples.assign(**scores)
+    write_parquet_atomic(scored, args.out)
+    log(f"scored {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}")
+
+
+def cmd_sweep(args, params):
+    import pandas as pd
+    from rlv.aggregate import sweep, verifier_metrics
+    from rlv.rollouts import write_parquet_atomic
+    curves, verifiers = [], []
+    for path in args.scores:
+        frame = pd.read_parquet(path)
+        run, dataset = frame["run"].iloc[0], frame["dataset"].iloc[0]
+        n_max = frame.groupby("problem_id").size().max()
+        ns = [n for n in params["ns"] if n <= n_max]
+        curve = sweep(frame, ns, params["strategies"], params["num_subsets"], params["num_bootstrap"],
+                      params["confidence"], params["seed"])
+        curves.append(curve.assign(run=run, dataset=dataset))
+        for score in ("p_yes", "mean_logprob"):
+            verifiers.append({"run": run, "dataset": dataset, "score": score, **verifier_metrics(frame, score)})
+    write_parquet_atomic(pd.concat(curves, ignore_index=True), args.out)
+    write_parquet_atomic(pd.DataFrame(verifiers), args.verifier_out)
+    log(f"wrote the sweep over {len(args.scores)} runs to {args.out}")
+
+
+def cmd_figure(args, params):
+    import pandas as pd
+    from rlv.figures import FIGURES
+    FIGURES[args.name](pd.read_parquet(args.sweep), args.out, params)
+    log(f"wrote {args.out}")
+
+
+def cmd_summary(args, params):
+    import pandas as pd
+    from rlv.rollouts import write_text_atomic
+    from rlv.summary import render_summary
+    text = render_summary([pd.read_parquet(p) for p in args.sweeps], [pd.read_parquet(p) for p in args.verifiers],
+                          params["ns"], params.get("labels", {}))
+    write_text_atomic(text, args.out)
+    log(f"wrote {args.out}")
+
+
+def _progress(total: int, desc: str):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, file=sys.stderr, mininterval=5, disable=None)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="rlv", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    stages = top.add_subparsers(dest="stage", required=True)
+
+    def stage(name, func, help_text):
+        sub = stages.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--params", required=True, help="inline JSON or a YAML/JSON file with the stage's parameters")
+        sub.add_argument("--threads", type=int, help="torch threads (overrides params.threads)")
+        sub.set_defaults(func=func)
+        return sub
+
+    sub = stage("data", cmd_data, "generate a split of the synthetic arithmetic task (keys: num_problems, levels, seed, test_fraction)")
+    sub.add_argument("--split", choices=["train", "test"], required=True)
+    sub.add_argument("--out", required=True, help="Parquet file of problem records")
+    sub = stage("base-model", cmd_base_model, "build the tokenizer and tiny model and warm them up on worked solutions (keys: vocab_size, architecture, warmup, seed, threads)")
+    sub.add_argument("--data", required=True, help="training problems (Parquet)")
+    sub.add_argument("--out", required=True, help="model directory (safetensors + tokenizer)")
+    sub = stage("train", cmd_train, "run RL (GRPO / leave-one-out PPO) with or without the verification loss (keys: see rlv.train)")
+    sub.add_argument("--base", required=True, help="starting model directory")
+    sub.add_argument("--data", required=True, help="training problems (Parquet)")
+    sub.add_argument("--run", required=True, help="run name stored in every rollout row")
+    sub.add_argument("--out", required=True, help="trained model directory")
+    sub.add_argument("--rollouts", required=True, help="Parquet rollout store of every training rollout")
+    sub = stage("sample", cmd_sample, "sample N solutions per problem and grade them (keys: num_samples, temperature, max_new_tokens, batch_size, seed)")
+    sub.add_argument("--model", required=True)
+    sub.add_argument("--data", required=True, help="problems (Parquet)")
+    sub.add_argument("--run", required=True)
+    sub.add_argument("--dataset", required=True)
+    sub.add_argument("--out", required=True, help="evaluation rollouts (Parquet)")
+    sub = stage("score", cmd_score, "score every sample with the model's own p(Yes) and mean token log-prob (keys: batch_size)")
+    sub.add_argument("--model", required=True)
+    sub.add_argument("--samples", required=True, help="evaluation rollouts (Parquet)")
+    sub.add_argument("--out", required=True, help="the same rows plus p_yes, p_no, mean_logprob")
+    sub = stage("sweep", cmd_sweep, "accuracy vs N for every strategy, with bootstrap CIs (keys: ns, strategies, num_subsets, num_bootstrap, confidence, seed)")
+    sub.add_argument("--scores", nargs="+", required=True, help="scored evaluation rollouts, one file per run")
+    sub.add_argument("--out", required=True, help="sweep table (Parquet)")
+    sub.add_argument("--verifier-out", required=True, help="verifier metrics table (Parquet)")
+    sub = stage("figure", cmd_figure, "draw one figure from a sweep table")
+    sub.add_argument("name", help="figure name, e.g. parallel_scaling")
+    sub.add_argument("--sweep", required=True)
+    sub.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
+    sub = stage("summary", cmd_summary, "headline numbers of every run as Markdown (keys: ns, labels)")
+    sub.add_argument("--sweeps", nargs="+", required=True, help="sweep tables, one per dataset")
+    sub.add_argument("--verifiers", nargs="+", required=True, help="verifier tables, in the same dataset order")
+    sub.add_argument("--out", required=True, help="Markdown file")
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    params = load_params(args.params)
+    if args.threads:
+        params["threads"] = args.threads
+    args.func(args, params)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The Parquet rollout store and atomic file output.
+
+One row per sampled solution. Training rollouts (`results/rollouts/train/{run}.parquet`) carry: run, step
+(optimizer steps taken before the rollout was generated), group (prompt index within the generation batch),
+sample (index within the group), problem_id, prompt, completion, answer (extracted), reward, label (the
+verifier target: 1 if reward is 1), num_tokens, truncated, seed. Evaluation rollouts
+(`results/rollouts/eval/{run}/{dataset}.parquet`) carry run, dataset, problem_id, sample, prompt, completion,
+completion_ids, answer, correct, num_tokens, truncated, seed; scoring adds p_yes, p_no, mean_logprob.
+
+Every file is written to a temporary name in the same directory and renamed into place, so a killed run
+never leaves a half-written file that a rerun would take for complete. Model directories are written the
+same way (`atomic_directory`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TRAIN_COLUMNS = ["run", "step", "group", "sample", "problem_id", "prompt", "completion", "answer", "reward",
+                 "label", "num_tokens", "truncated", "seed"]
+EVAL_COLUMNS = ["run", "dataset", "problem_id", "sample", "prompt", "completion", "completion_ids", "answer",
+                "correct", "num_tokens", "truncated", "seed"]
+SCORE_COLUMNS = ["p_yes", "p_no", "mean_logprob"]
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(text: str, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | Path):
+    """Yield a fresh temporary directory beside `path`; on success it replaces `path` in one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def read_rollouts(path: str | Path, required: list[str]) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}")
+    return frame
+
+
+class RolloutStore:
+    """Collects training rollouts in memory and writes them all atomically on every flush."""
+
+    def __init__(self, path: str | Path, run: str, seed: int):
+        self.path, self.run, self.seed = Path(path), run, seed
+        self.rows: list[dict] = []
+
+    def append(self, rows: list[dict]) -> None:
+        for row in rows:
+            row.setdefault("run", self.run)
+            row.setdefault("seed", self.seed)
+            self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame.from_records(self.rows, columns=TRAIN_COLUMNS)
+
+    def flush(self) -> None:
+        write_parquet_atomic(self.frame(), self.path)

@@ -1,0 +1,69 @@
+"""Test-time sampling: N solutions per problem, graded, in the evaluation rollout format.
+
+Backend `hf` (the CPU default): transformers `generate` with ancestral sampling at the configured temperature
+(top-k and top-p off), on left-padded batches. The samples of one problem are consecutive rows and problems
+are sorted by prompt length, so a batch pads little. Randomness is seeded per batch (seed + batch index),
+so a given config and seed reproduce the same samples.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from rlv.chat import problem_messages
+from rlv.grading import extract_boxed, grade
+
+
+def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
+    text = tokenizer.apply_chat_template(problem_messages(problem, instruction), add_generation_prompt=True,
+                                         tokenize=False)
+    return tokenizer.encode(text, add_special_tokens=False)
+
+
+def _left_pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, sequences))
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, width - len(seq):] = torch.tensor(seq)
+        mask[row, width - len(seq):] = 1
+    return ids, mask
+
+
+@torch.no_grad()
+def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max_new_tokens: int, seed: int
+             ) -> list[list[int]]:
+    """Sampled completion ids per prompt, cut after the first EOS (kept) and without padding."""
+    torch.manual_seed(seed)
+    ids, mask = _left_pad(prompts, tokenizer.pad_token_id)
+    output = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature, top_k=0,
+                            top_p=1.0, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
+                            eos_token_id=tokenizer.eos_token_id)
+    completions = []
+    for row in output[:, ids.shape[1]:].tolist():
+        end = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
+        completions.append([t for t in row[:end] if t != tokenizer.pad_token_id])
+    return completions
+
+
+def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int, temperature: float,
+                     max_new_tokens: int, batch_size: int, seed: int, instruction: str = "", run: str = "",
+                     dataset: str = "", progress=None) -> pd.DataFrame:
+    encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
+    order = sorted(zip(problems["id"], problems["problem"], problems["answer"]), key=lambda r: len(encoded[r[0]]))
+    jobs = [(pid, text, answer, s) for pid, text, answer in order for s in range(num_samples)]
+    rows = []
+    for batch_index, begin in enumerate(range(0, len(jobs), batch_size)):
+        chunk = jobs[begin:begin + batch_size]
+        completions = generate(model, tokenizer, [encoded[pid] for pid, *_ in chunk], temperature, max_new_tokens,
+                               seed * 1_000_003 + batch_index)
+        for (pid, text, answer, sample), ids in zip(chunk, completions):
+            completion = tokenizer.decode(ids, skip_special_tokens=True)
+            rows.append({"run": run, "dataset": dataset, "problem_id": pid, "sample": sample, "prompt": text,
+                         "completion": completion, "completion_ids": ids, "answer": extract_boxed(completion),
+                         "correct": grade(completion, answer), "num_tokens": len(ids),
+                         "truncated": not ids or ids[-1] != tokenizer.eos_token_id, "seed": seed})
+        if progress is not None:
+            progress(len(chunk))
+    return pd.DataFrame.from_records(rows).sort_values(["problem_id", "sample"], ignore_index=True)

@@ -1,0 +1,152 @@
+"""Synthetic multi-step arithmetic in MATH's record format (the embedded default's data).
+
+A problem is a random expression tree over non-negative integers with +, - and x; its worked solution
+evaluates one operation per sentence, innermost first (left to right among equals), and writes every
+multiplication by a one-digit factor as a sum of per-digit partial products, e.g.
+
+    Compute $(47+5)\\times 3-16$.
+    $47+5=52$. $52\\times 3=50\\times 3+2\\times 3=150+6=156$. $156-16=140$. The answer is $\\boxed{140}$.
+
+Difficulty grows with the level: level L has `LEVELS[L]` operations, operands with up to that many digits,
+and multiplications from level 2 on; no intermediate value exceeds MAX_VALUE. Subtractions never go below zero (the operands are swapped), and every
+multiplication has a one-digit factor, so each step is something a small model can learn to do exactly.
+
+Splits are disjoint by construction: a problem belongs to the test split iff a hash of its text falls
+below `test_fraction`, so no problem text can land in both, whatever the seeds and sizes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rlv.tasks.records import PROBLEM_COLUMNS
+
+# level -> (number of operations, max digits of a leaf operand, multiplication allowed)
+LEVELS = {1: (1, 2, False), 2: (2, 2, True), 3: (2, 2, True), 4: (3, 2, True), 5: (4, 2, True)}
+MAX_VALUE = 999  # no intermediate result above this: keeps solutions short and steps learnable
+SUBJECT = "Arithmetic"
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2}
+_LATEX_OP = {"+": "+", "-": "-", "*": "\\times "}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A number (op is None) or a binary operation on two sub-expressions."""
+
+    value: int
+    op: str | None = None
+    left: "Node | None" = None
+    right: "Node | None" = None
+
+
+def _leaf(rng: random.Random, digits: int) -> Node:
+    return Node(rng.randint(1, 10**digits - 1))
+
+
+def _combine(op: str, left: Node, right: Node) -> Node:
+    if op == "-" and left.value < right.value:
+        left, right = right, left
+    value = {"+": left.value + right.value, "-": left.value - right.value, "*": left.value * right.value}[op]
+    return Node(value, op, left, right)
+
+
+def random_expression(rng: random.Random, level: int) -> Node:
+    """Grow an expression by combining the current tree with a fresh leaf, on a random side.
+
+    A multiplication always takes a one-digit leaf as its other factor."""
+    num_ops, digits, allow_mul = LEVELS[level]
+    tree = _leaf(rng, digits)
+    ops = ["+", "-", "*"] if allow_mul else ["+", "-"]
+    for _ in range(num_ops):
+        op = rng.choice(ops)
+        leaf = Node(rng.randint(2, 9)) if op == "*" else _leaf(rng, digits)
+        tree = _combine(op, tree, leaf) if rng.random() < 0.5 else _combine(op, leaf, tree)
+    if level >= 3 and "*" not in _ops(tree):  # keep the harder levels multiplicative
+        tree = _combine("*", tree, Node(rng.randint(2, 9)))
+    return tree
+
+
+def _ops(node: Node) -> list[str]:
+    return [] if node.op is None else [node.op, *_ops(node.left), *_ops(node.right)]
+
+
+def _largest_value(node: Node) -> int:
+    return node.value if node.op is None else max(node.value, _largest_value(node.left), _largest_value(node.right))
+
+
+def to_latex(node: Node, parent_precedence: int = 0, right_side: bool = False) -> str:
+    """Infix LaTeX with only the parentheses that precedence and left-associativity require."""
+    if node.op is None:
+        return str(node.value)
+    precedence = _PRECEDENCE[node.op]
+    text = to_latex(node.left, precedence) + _LATEX_OP[node.op] + to_latex(node.right, precedence, True)
+    needs_parens = precedence < parent_precedence or (right_side and precedence == parent_precedence)
+    return f"({text})" if needs_parens else text
+
+
+def _multiplication_step(a: int, b: int) -> str:
+    """`a x b` with b one digit: a per-digit expansion of a (skipped when a itself has one digit)."""
+    if a < 10 and b < 10 or a % 10 == 0:
+        return f"${a}\\times {b}={a * b}$."
+    if a < 10:  # keep the many-digit factor first
+        a, b = b, a
+    parts = [int(d) * 10**p for p, d in enumerate(reversed(str(a))) if d != "0"][::-1]
+    expanded = "+".join(f"{p}\\times {b}" for p in parts)
+    partial = "+".join(str(p * b) for p in parts)
+    return f"${a}\\times {b}={expanded}={partial}={a * b}$."
+
+
+def solution_steps(node: Node) -> list[str]:
+    """One sentence per operation, in evaluation order (post-order, left before right)."""
+    if node.op is None:
+        return []
+    steps = solution_steps(node.left) + solution_steps(node.right)
+    a, b = node.left.value, node.right.value
+    if node.op == "*":
+        steps.append(_multiplication_step(a, b))
+    else:
+        steps.append(f"${a}{node.op}{b}={node.value}$.")
+    return steps
+
+
+def make_record(node: Node, level: int) -> dict:
+    problem = f"Compute ${to_latex(node)}$."
+    solution = " ".join(solution_steps(node) + [f"The answer is $\\boxed{{{node.value}}}$."])
+    problem_hash = hashlib.sha256(problem.encode()).hexdigest()
+    return {"id": f"arith-{problem_hash[:12]}", "problem": problem, "solution": solution,
+            "answer": str(node.value), "level": level, "subject": SUBJECT}
+
+
+def in_test_split(problem: str, test_fraction: float) -> bool:
+    """The split a problem text belongs to, fixed by its hash alone."""
+    bucket = int(hashlib.sha256(problem.encode()).hexdigest()[:8], 16) / 16**8
+    return bucket < test_fraction
+
+
+def generate(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float = 0.2,
+             max_tries_factor: int = 200) -> pd.DataFrame:
+    """`num_problems` distinct problems of `split` ("train" or "test"), levels in equal shares (round robin)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    unknown = sorted(set(levels) - set(LEVELS))
+    if unknown:
+        raise ValueError(f"levels {unknown} are not defined; choose from {sorted(LEVELS)}")
+    rng = random.Random(f"{seed}-{split}")
+    records, seen = [], set()
+    for _ in range(num_problems * max_tries_factor):
+        level = levels[len(records) % len(levels)]
+        tree = random_expression(rng, level)
+        if _largest_value(tree) > MAX_VALUE:
+            continue
+        record = make_record(tree, level)
+        if record["problem"] in seen or in_test_split(record["problem"], test_fraction) != (split == "test"):
+            continue
+        seen.add(record["problem"])
+        records.append(record)
+        if len(records) == num_problems:
+            return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+    raise ValueError(f"could not draw {num_problems} distinct {split} problems at levels {levels}")

@@ -1,0 +1,38 @@
+"""The one problem record every task produces: MATH's fields (problem, solution, answer, level, subject)
+plus a stable id. `validate_problems` checks a frame of them and names the source and row of any fault."""
+
+import pandas as pd
+
+PROBLEM_COLUMNS = ["id", "problem", "solution", "answer", "level", "subject"]
+
+
+def validate_problems(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Return `frame` restricted to PROBLEM_COLUMNS (in order) after checking every row.
+
+    Raises ValueError naming `source`, the row (0-based position and id) and the column at fault."""
+    missing = [c for c in PROBLEM_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {missing}; expected {PROBLEM_COLUMNS}")
+    frame = frame[PROBLEM_COLUMNS].reset_index(drop=True)
+    for row, record in enumerate(frame.itertuples(index=False)):
+        for column in ("id", "problem", "answer"):
+            value = getattr(record, column)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{source}: row {row} (id={record.id!r}): column {column!r} must be a non-empty string, got {value!r}")
+        if not isinstance(record.solution, str):
+            raise ValueError(f"{source}: row {row} (id={record.id!r}): column 'solution' must be a string")
+        if not _is_level(record.level):
+            raise ValueError(f"{source}: row {row} (id={record.id!r}): column 'level' must be an integer in 1..5, got {record.level!r}")
+    duplicated = frame["id"][frame["id"].duplicated()]
+    if len(duplicated):
+        raise ValueError(f"{source}: duplicate id(s) {sorted(set(duplicated))[:5]}")
+    return frame.astype({"level": "int64"})
+
+
+def _is_level(value) -> bool:
+    if isinstance(value, (bool, str)):
+        return False
+    try:
+        return float(value).is_integer() and 1 <= int(value) <= 5
+    except (TypeError, ValueError):
+        return False

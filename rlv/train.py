@@ -1,0 +1,75 @@
+"""One RL run: TRL config from the run's parameters, the grading reward, the rollout store, atomic outputs.
+
+Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo"), verify_coef (lambda), steps,
+learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
+num_iterations, loss_type (GRPO only), instruction, seed, threads. The model directory receives the trained
+weights (safetensors), the tokenizer and `metrics.csv` (TRL's per-step log: reward, verifier loss/accuracy).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import torch
+from datasets import Dataset
+from trl import GRPOConfig, RLOOConfig
+
+from rlv.chat import problem_messages
+from rlv.grading import reward as grade_rewards
+from rlv.models import load_model
+from rlv.rollouts import RolloutStore, atomic_directory
+from rlv.trainers import TRAINERS
+
+
+def correctness_reward(completions, answer, **_) -> list[float]:
+    """1.0 if the completion's boxed answer is equivalent to the reference answer, else 0.0."""
+    texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
+    return grade_rewards(texts, answer)
+
+
+def prompt_dataset(problems: pd.DataFrame, instruction: str) -> Dataset:
+    return Dataset.from_dict({
+        "prompt": [problem_messages(p, instruction) for p in problems["problem"]],
+        "answer": problems["answer"].tolist(),
+        "problem_id": problems["id"].tolist(),
+    })
+
+
+def trl_config(params: dict, output_dir: str):
+    common = dict(
+        output_dir=output_dir, use_cpu=True, bf16=False, seed=params["seed"], data_seed=params["seed"],
+        learning_rate=params["learning_rate"], lr_scheduler_type="constant",
+        max_steps=params["steps"], per_device_train_batch_size=params["prompts_per_step"] * params["num_generations"],
+        gradient_accumulation_steps=1, num_generations=params["num_generations"],
+        max_completion_length=params["max_completion_length"], temperature=params["temperature"], top_p=1.0,
+        top_k=0, beta=params.get("beta", 0.0), epsilon=params.get("epsilon", 0.2),
+        num_iterations=params.get("num_iterations", 1), logging_steps=1, save_strategy="no", report_to=[],
+        disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
+    )
+    if params["trainer"] == "grpo":
+        return GRPOConfig(**common, loss_type=params.get("loss_type", "dapo"), scale_rewards="group")
+    return RLOOConfig(**common)
+
+
+def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, run: str, model_out: str | Path,
+                 rollouts_out: str | Path) -> pd.DataFrame:
+    torch.set_num_threads(params.get("threads", 1))
+    model, tokenizer = load_model(base_model)
+    store = RolloutStore(rollouts_out, run=run, seed=params["seed"])
+    with atomic_directory(model_out) as staging:
+        trainer = TRAINERS[params["trainer"]](
+            model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(staging / "trainer")),
+            train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
+            verify_coef=params["verify_coef"], rollout_store=store,
+        )
+        trainer.train()
+        trainer.model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        metrics = pd.DataFrame([row for row in trainer.state.log_history if "step" in row and "loss" in row])
+        metrics.insert(0, "run", run)
+        metrics.to_csv(staging / "metrics.csv", index=False)
+        shutil.rmtree(staging / "trainer", ignore_errors=True)
+        store.flush()
+    return metrics

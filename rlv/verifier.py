@@ -1,0 +1,126 @@
+"""The generative verifier of RL^V: the policy itself answers "Yes" or "No" to a question about its solution.
+
+Verification input: the chat transcript of the problem and the solution, then the verification question as a
+second user turn, then the assistant prefix:
+
+    <user> problem <assistant> solution <end> <user> Is this solution correct? Answer Yes or No <end> <assistant>
+
+The token ids after the solution (the "verification suffix") are the same for every rollout, so they are
+rendered once from the tokenizer's own chat template (around a sentinel solution) and appended to the ids of
+each prompt + completion; a completion's trailing EOS is dropped first because the suffix re-opens with it.
+
+Training (RL^V): L_verify = cross-entropy of the next token at the last position against "Yes" if the
+rollout's reward is 1 else "No" (full-vocabulary softmax, mean over rollouts).
+Scoring: s = p("Yes") from the same softmax; one forward pass per solution also yields the mean token
+log-prob of the solution under the policy (a free baseline verifier), because the solution's tokens precede
+the suffix and a causal model does not look ahead. The mean runs over every generated token, the closing
+end-of-turn token included (a chat template's suffix opens with it), so an empty answer still has a score.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+VERIFICATION_QUESTION = "Is this solution correct? Answer Yes or No"
+_SENTINEL = "\u2063SOLUTION\u2063"
+
+
+def answer_token_ids(tokenizer) -> tuple[int, int]:
+    """Ids of the single tokens "Yes" and "No"; raises if the tokenizer splits either."""
+    ids = []
+    for word in ("Yes", "No"):
+        encoded = tokenizer.encode(word, add_special_tokens=False)
+        if len(encoded) != 1:
+            raise ValueError(f"the tokenizer splits {word!r} into {len(encoded)} tokens; the verifier needs one")
+        ids.append(encoded[0])
+    return ids[0], ids[1]
+
+
+def verification_suffix_ids(tokenizer, question: str = VERIFICATION_QUESTION) -> list[int]:
+    """Token ids that follow a solution: end of its turn, the question as a user turn, the assistant prefix."""
+    messages = [{"role": "user", "content": "problem"}, {"role": "assistant", "content": _SENTINEL},
+                {"role": "user", "content": question}]
+    text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    suffix = text[text.index(_SENTINEL) + len(_SENTINEL):]
+    return tokenizer.encode(suffix, add_special_tokens=False)
+
+
+def strip_trailing(ids: list[int], drop: set[int]) -> list[int]:
+    end = len(ids)
+    while end and ids[end - 1] in drop:
+        end -= 1
+    return ids[:end]
+
+
+def verification_batch(prompts: list[list[int]], completions: list[list[int]], suffix: list[int],
+                       drop_ids: set[int], pad_id: int) -> dict[str, torch.Tensor]:
+    """Left-padded prompt + completion + suffix sequences, with the completion's token span per row.
+
+    `completion_start`/`completion_end` index the completion tokens in the padded row (after stripping EOS and
+    padding), so their log-probs can be read from the same forward pass."""
+    rows = []
+    for prompt, completion in zip(prompts, completions, strict=True):
+        completion = strip_trailing(list(completion), drop_ids)
+        rows.append((list(prompt), completion))
+    width = max(len(p) + len(c) + len(suffix) for p, c in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+    starts, ends = [], []
+    for row, (prompt, completion) in enumerate(rows):
+        sequence = prompt + completion + suffix
+        offset = width - len(sequence)
+        input_ids[row, offset:] = torch.tensor(sequence)
+        attention_mask[row, offset:] = 1
+        starts.append(offset + len(prompt))
+        ends.append(offset + len(prompt) + len(completion))
+    return {"input_ids": input_ids, "attention_mask": attention_mask,
+            "completion_start": torch.tensor(starts), "completion_end": torch.tensor(ends)}
+
+
+def forward_logits(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Logits of a left-padded batch, with positions counted from each row's first real token."""
+    mask = batch["attention_mask"]
+    position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+    return model(input_ids=batch["input_ids"], attention_mask=mask, position_ids=position_ids).logits
+
+
+def verification_loss(last_logits: torch.Tensor, labels: torch.Tensor, yes_id: int, no_id: int
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean cross-entropy of "Yes" (label 1) / "No" (label 0) at the answer position, and the accuracy of
+    the verdict argmax(p(Yes), p(No)) against the labels."""
+    targets = torch.where(labels.bool(), torch.tensor(yes_id), torch.tensor(no_id)).to(last_logits.device)
+    loss = F.cross_entropy(last_logits.float(), targets)
+    says_yes = last_logits[:, yes_id] > last_logits[:, no_id]
+    accuracy = (says_yes == labels.bool()).float().mean()
+    return loss, accuracy
+
+
+@torch.no_grad()
+def score_solutions(model, prompts: list[list[int]], completions: list[list[int]], suffix: list[int],
+                    yes_id: int, no_id: int, drop_ids: set[int], pad_id: int, batch_size: int = 64,
+                    progress=None) -> dict[str, list[float]]:
+    """p("Yes"), p("No") and the solution's mean token log-prob, one forward pass per solution.
+
+    Sequences are sorted by length and batched so padding stays small; results come back in input order."""
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(completions[i]))
+    p_yes, p_no, mean_logprob = [0.0] * len(order), [0.0] * len(order), [0.0] * len(order)
+    for begin in range(0, len(order), batch_size):
+        chunk = order[begin:begin + batch_size]
+        batch = verification_batch([prompts[i] for i in chunk], [completions[i] for i in chunk], suffix,
+                                   drop_ids, pad_id)
+        logits = forward_logits(model, batch).float()
+        probs = logits[:, -1].softmax(-1)
+        logprobs = logits[:, :-1].log_softmax(-1)
+        targets = batch["input_ids"][:, 1:]
+        token_logprobs = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # position t predicts t+1
+        for row, i in enumerate(chunk):
+            start, end = batch["completion_start"][row].item(), batch["completion_end"][row].item()
+            if completions[i] and completions[i][-1] == suffix[0]:
+                end += 1  # the solution's own end-of-turn token opens the suffix: count it as generated
+            span = token_logprobs[row, start - 1:end - 1]
+            mean_logprob[i] = span.mean().item() if end > start else 0.0
+            p_yes[i], p_no[i] = probs[row, yes_id].item(), probs[row, no_id].item()
+        if progress is not None:
+            progress(len(chunk))
+    return {"p_yes": p_yes, "p_no": p_no, "mean_logprob": mean_logprob}

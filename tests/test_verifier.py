@@ -1,0 +1,95 @@
+"""The verification question, loss and scores against hand computations on a tiny model."""
+
+import math
+
+import pytest
+import torch
+
+from rlv.sampling import prompt_ids
+from rlv.verifier import (VERIFICATION_QUESTION, answer_token_ids, forward_logits, score_solutions,
+                          verification_batch, verification_loss, verification_suffix_ids)
+
+SOLUTIONS = ["$3+4=7$. The answer is $\\boxed{7}$.", "$12-5=8$. The answer is $\\boxed{8}$."]
+PROBLEMS = ["Compute $3+4$.", "Compute $12-5$."]
+
+
+def transcript_ids(tokenizer, problem, solution):
+    """The full chat transcript, rendered by the tokenizer's own template: the reference to match."""
+    messages = [{"role": "user", "content": problem}, {"role": "assistant", "content": solution},
+                {"role": "user", "content": VERIFICATION_QUESTION}]
+    text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    return tokenizer.encode(text, add_special_tokens=False)
+
+
+def pieces(tokenizer):
+    prompts = [prompt_ids(tokenizer, p, "") for p in PROBLEMS]
+    completions = [tokenizer.encode(s, add_special_tokens=False) + [tokenizer.eos_token_id] for s in SOLUTIONS]
+    return prompts, completions
+
+
+def test_yes_and_no_are_single_tokens(tiny):
+    _, tokenizer = tiny
+    yes, no = answer_token_ids(tokenizer)
+    assert tokenizer.decode([yes]) == "Yes" and tokenizer.decode([no]) == "No" and yes != no
+
+
+def test_batch_reproduces_the_chat_transcript(tiny):
+    _, tokenizer = tiny
+    prompts, completions = pieces(tokenizer)
+    suffix = verification_suffix_ids(tokenizer)
+    batch = verification_batch(prompts, completions, suffix, {tokenizer.eos_token_id, tokenizer.pad_token_id},
+                               tokenizer.pad_token_id)
+    for row, (problem, solution) in enumerate(zip(PROBLEMS, SOLUTIONS)):
+        ids = batch["input_ids"][row][batch["attention_mask"][row].bool()].tolist()
+        assert ids == transcript_ids(tokenizer, problem, solution)
+        start, end = batch["completion_start"][row].item(), batch["completion_end"][row].item()
+        assert tokenizer.decode(batch["input_ids"][row, start:end]) == solution
+
+
+def test_loss_and_scores_match_a_hand_computation(tiny):
+    model, tokenizer = tiny
+    yes, no = answer_token_ids(tokenizer)
+    prompts, completions = pieces(tokenizer)
+    suffix = verification_suffix_ids(tokenizer)
+    drop = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    batch = verification_batch(prompts, completions, suffix, drop, tokenizer.pad_token_id)
+    labels = torch.tensor([1.0, 0.0])
+    with torch.no_grad():
+        loss, accuracy = verification_loss(forward_logits(model, batch)[:, -1], labels, yes, no)
+
+    # By hand: each transcript alone (no padding), softmax at the last position, -log p(target).
+    by_hand, p_yes_by_hand, logprob_by_hand, verdicts = [], [], [], []
+    for row, (problem, solution) in enumerate(zip(PROBLEMS, SOLUTIONS)):
+        ids = torch.tensor([transcript_ids(tokenizer, problem, solution)])
+        with torch.no_grad():
+            logits = model(input_ids=ids).logits[0]
+        probs = logits[-1].softmax(-1)
+        target = yes if labels[row] == 1 else no
+        by_hand.append(-math.log(probs[target].item()))
+        p_yes_by_hand.append(probs[yes].item())
+        verdicts.append((probs[yes] > probs[no]).item() == bool(labels[row]))
+        solution_ids = completions[row]  # solution tokens + end of turn, as generated
+        first = len(prompts[row])
+        logprobs = logits.log_softmax(-1)
+        token_lp = [logprobs[first + j - 1, t].item() for j, t in enumerate(solution_ids)]
+        logprob_by_hand.append(sum(token_lp) / len(token_lp))
+    assert loss.item() == pytest.approx(sum(by_hand) / 2, rel=1e-4)
+    assert accuracy.item() == pytest.approx(sum(verdicts) / 2)
+
+    scores = score_solutions(model, prompts, completions, suffix, yes, no, drop, tokenizer.pad_token_id, batch_size=1)
+    assert scores["p_yes"] == pytest.approx(p_yes_by_hand, rel=1e-4)
+    assert scores["mean_logprob"] == pytest.approx(logprob_by_hand, rel=1e-4)
+    batched = score_solutions(model, prompts, completions, suffix, yes, no, drop, tokenizer.pad_token_id, batch_size=2)
+    assert batched["p_yes"] == pytest.approx(scores["p_yes"], rel=1e-4)  # left padding changes nothing
+    assert batched["mean_logprob"] == pytest.approx(scores["mean_logprob"], rel=1e-4)
+
+
+def test_loss_gradient_reaches_the_model(tiny):
+    model, tokenizer = tiny
+    yes, no = answer_token_ids(tokenizer)
+    prompts, completions = pieces(tokenizer)
+    batch = verification_batch(prompts, completions, verification_suffix_ids(tokenizer),
+                               {tokenizer.eos_token_id}, tokenizer.pad_token_id)
+    loss, _ = verification_loss(forward_logits(model, batch)[:, -1], torch.tensor([1.0, 0.0]), yes, no)
+    loss.backward()
+    assert model.get_input_embeddings().weight.grad[yes].abs().sum() > 0

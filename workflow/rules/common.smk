@@ -1,0 +1,42 @@
+# Shared helpers: stage parameters as JSON for `rlv <stage> --params`, run names, the figure list.
+import json
+import os
+import sys
+from pathlib import Path
+
+# Rules call the `rlv` console script installed beside the Python running Snakemake.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+
+RL_RUNS = list(config["rl"]["runs"])
+EVAL_RUNS = config["eval"]["runs"]
+DATASETS = config["eval"]["datasets"]
+FIGURES = expand("results/figures/{figure}.{ext}", figure=["parallel_scaling"], ext=["png", "pdf"])
+
+for _run in EVAL_RUNS:
+    if _run != "base" and _run not in RL_RUNS:
+        raise ValueError(f"config key eval.runs: {_run!r} is neither 'base' nor a run of rl.runs ({RL_RUNS})")
+for _key in ("base_run", "verifier_run"):
+    if config["figures"]["parallel_scaling"][_key] not in EVAL_RUNS:
+        raise ValueError(f"config key figures.parallel_scaling.{_key}: must be one of eval.runs ({EVAL_RUNS})")
+
+
+wildcard_constraints:
+    run="|".join(["base", *RL_RUNS]),
+    dataset="|".join(DATASETS),
+    split="train|test",
+
+
+def as_json(params: dict) -> str:
+    return json.dumps(params, sort_keys=True)
+
+
+def rl_params(run: str) -> dict:
+    params = {**config["rl"]["defaults"], **config["rl"]["runs"][run]}
+    params.pop("label", None)
+    return {**params, "seed": config["seed"], "instruction": config["instruction"]}
+
+
+def run_labels() -> dict:
+    labels = {"base": "Base"}
+    labels.update({name: spec.get("label", name) for name, spec in config["rl"]["runs"].items()})
+    return labels

@@ -1,0 +1,67 @@
+def eval_params(**extra) -> str:
+    keys = ("num_samples", "temperature", "max_new_tokens", "batch_size")
+    return as_json(
+        {**{k: config["eval"][k] for k in keys}, "seed": config["seed"], "instruction": config["instruction"], **extra}
+    )
+
+
+rule sample:
+    """N_max solutions per test problem from one model, graded against the reference answers."""
+    input:
+        model="results/models/{run}",
+        data="results/data/{dataset}.parquet",
+    output:
+        "results/rollouts/eval/{run}/{dataset}.parquet",
+    params:
+        p=eval_params(),
+    threads: config["eval"]["threads"]
+    log:
+        "results/logs/sample/{run}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/sample/{run}/{dataset}.tsv"
+    shell:
+        "rlv sample --model {input.model:q} --data {input.data:q} --run {wildcards.run} --dataset {wildcards.dataset}"
+        " --out {output:q} --params {params.p:q} --threads {threads} 2> {log:q}"
+
+
+rule score:
+    """The model scores its own samples: p("Yes") to the verification question and the mean token log-prob."""
+    input:
+        model="results/models/{run}",
+        samples="results/rollouts/eval/{run}/{dataset}.parquet",
+    output:
+        "results/rollouts/scored/{run}/{dataset}.parquet",
+    params:
+        p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"]}),
+    threads: config["eval"]["threads"]
+    log:
+        "results/logs/score/{run}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/score/{run}/{dataset}.tsv"
+    shell:
+        "rlv score --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
+        " --threads {threads} 2> {log:q}"
+
+
+rule sweep:
+    """Accuracy vs N for every strategy and run (subset estimators, bootstrap CIs), and verifier metrics."""
+    input:
+        expand("results/rollouts/scored/{run}/{{dataset}}.parquet", run=EVAL_RUNS),
+    output:
+        curves="results/metrics/sweep/{dataset}.parquet",
+        verifier="results/metrics/verifier/{dataset}.parquet",
+    params:
+        p=as_json(
+            {
+                **config["sweep"],
+                "ns": [2**i for i in range(config["eval"]["num_samples"].bit_length())],
+                "seed": config["seed"],
+            }
+        ),
+    log:
+        "results/logs/sweep/{dataset}.log",
+    benchmark:
+        "results/benchmarks/sweep/{dataset}.tsv"
+    shell:
+        "rlv sweep --scores {input:q} --out {output.curves:q} --verifier-out {output.verifier:q} --params {params.p:q}"
+        " 2> {log:q}"

@@ -1,0 +1,15 @@
+rule base_model:
+    """Tokenizer + tiny Qwen2 model, warmed up on the worked solutions of the train split."""
+    input:
+        "results/data/train.parquet",
+    output:
+        directory("results/models/base"),
+    params:
+        p=as_json({**config["base_model"], "seed": config["seed"], "instruction": config["instruction"]}),
+    threads: config["base_model"]["threads"]
+    log:
+        "results/logs/base_model.log",
+    benchmark:
+        "results/benchmarks/base_model.tsv"
+    shell:
+        "rlv base-model --data {input:q} --out {output:q} --params {params.p:q} --threads {threads} 2> {log:q}"

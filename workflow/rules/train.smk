@@ -1,0 +1,21 @@
+rule train_rl:
+    """RL from the base model (GRPO / leave-one-out PPO), with lambda * L_verify when verify_coef > 0.
+    Every training rollout goes to the Parquet rollout store."""
+    input:
+        base="results/models/base",
+        data="results/data/train.parquet",
+    output:
+        model=directory("results/models/{run}"),
+        rollouts="results/rollouts/train/{run}.parquet",
+    wildcard_constraints:
+        run="|".join(RL_RUNS),
+    params:
+        p=lambda w: as_json(rl_params(w.run)),
+    threads: config["rl"]["threads"]
+    log:
+        "results/logs/train_rl/{run}.log",
+    benchmark:
+        "results/benchmarks/train_rl/{run}.tsv"
+    shell:
+        "rlv train --base {input.base:q} --data {input.data:q} --run {wildcards.run} --out {output.model:q}"
+        " --rollouts {output.rollouts:q} --params {params.p:q} --threads {threads} 2> {log:q}"
