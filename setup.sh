@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/pip install --quiet --upgrade pip
-.venv/bin/pip install --quiet "torch==2.13.0"
-.venv/bin/pip install --quiet -e ".[dev]"
+pip_install() {  # quiet, minus the notices about local package mirrors that do not hold a package
+  .venv/bin/pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+}
+pip_install "torch==2.13.0"
+pip_install -e ".[dev]"
 .venv/bin/pip check
 echo "rlv installed in .venv; activate it with: . .venv/bin/activate"

@@ -49,9 +49,14 @@ def write_text_atomic(text: str, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 @contextlib.contextmanager
@@ -87,9 +92,10 @@ class RolloutStore:
 
     def append(self, rows: list[dict]) -> None:
         for row in rows:
-            row.setdefault("run", self.run)
-            row.setdefault("seed", self.seed)
-            self.rows.append(row)
+            unknown = set(row) - set(TRAIN_COLUMNS)
+            if unknown:
+                raise ValueError(f"rollout row has unknown column(s) {sorted(unknown)}; known: {TRAIN_COLUMNS}")
+            self.rows.append({"run": self.run, "seed": self.seed, **row})
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame.from_records(self.rows, columns=TRAIN_COLUMNS)

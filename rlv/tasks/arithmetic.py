@@ -90,10 +90,10 @@ def to_latex(node: Node, parent_precedence: int = 0, right_side: bool = False) -
 
 def _multiplication_step(a: int, b: int) -> str:
     """`a x b` with b one digit: a per-digit expansion of a (skipped when a itself has one digit)."""
-    if a < 10 and b < 10 or a % 10 == 0:
-        return f"${a}\\times {b}={a * b}$."
-    if a < 10:  # keep the many-digit factor first
+    if a < b:  # keep the many-digit factor first
         a, b = b, a
+    if a < 10 or a % 10 == 0:
+        return f"${a}\\times {b}={a * b}$."
     parts = [int(d) * 10**p for p, d in enumerate(reversed(str(a))) if d != "0"][::-1]
     expanded = "+".join(f"{p}\\times {b}" for p in parts)
     partial = "+".join(str(p * b) for p in parts)

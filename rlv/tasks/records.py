@@ -25,7 +25,7 @@ def validate_problems(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             raise ValueError(f"{source}: row {row} (id={record.id!r}): column 'level' must be an integer in 1..5, got {record.level!r}")
     duplicated = frame["id"][frame["id"].duplicated()]
     if len(duplicated):
-        raise ValueError(f"{source}: duplicate id(s) {sorted(set(duplicated))[:5]}")
+        raise ValueError(f"{source}: row {int(duplicated.index[0])} (id={duplicated.iloc[0]!r}): column 'id' repeats an earlier row; duplicate id(s) {sorted(set(duplicated))[:5]}")
     return frame.astype({"level": "int64"})
 
 

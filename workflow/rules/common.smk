@@ -1,11 +1,6 @@
 # Shared helpers: stage parameters as JSON for `rlv <stage> --params`, run names, the figure list.
+# Rules call the `rlv` console script: run Snakemake with the project's environment active.
 import json
-import os
-import sys
-from pathlib import Path
-
-# Rules call the `rlv` console script installed beside the Python running Snakemake.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 RL_RUNS = list(config["rl"]["runs"])
 EVAL_RUNS = config["eval"]["runs"]
@@ -40,3 +35,10 @@ def run_labels() -> dict:
     labels = {"base": "Base"}
     labels.update({name: spec.get("label", name) for name, spec in config["rl"]["runs"].items()})
     return labels
+
+
+def eval_params(**extra) -> str:
+    keys = ("num_samples", "temperature", "max_new_tokens", "batch_size")
+    return as_json(
+        {**{k: config["eval"][k] for k in keys}, "seed": config["seed"], "instruction": config["instruction"], **extra}
+    )

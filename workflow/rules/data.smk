@@ -11,6 +11,8 @@ rule problems:
                 "test_fraction": config["task"]["test_fraction"],
             }
         ),
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/problems/{split}.log",
     benchmark:

@@ -1,10 +1,3 @@
-def eval_params(**extra) -> str:
-    keys = ("num_samples", "temperature", "max_new_tokens", "batch_size")
-    return as_json(
-        {**{k: config["eval"][k] for k in keys}, "seed": config["seed"], "instruction": config["instruction"], **extra}
-    )
-
-
 rule sample:
     """N_max solutions per test problem from one model, graded against the reference answers."""
     input:
@@ -15,6 +8,8 @@ rule sample:
     params:
         p=eval_params(),
     threads: config["eval"]["threads"]
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/sample/{run}/{dataset}.log",
     benchmark:
@@ -34,6 +29,8 @@ rule score:
     params:
         p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"]}),
     threads: config["eval"]["threads"]
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/score/{run}/{dataset}.log",
     benchmark:
@@ -58,6 +55,8 @@ rule sweep:
                 "seed": config["seed"],
             }
         ),
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/sweep/{dataset}.log",
     benchmark:

@@ -11,6 +11,8 @@ rule figure_parallel_scaling:
         pdf="results/figures/parallel_scaling.pdf",
     params:
         p=as_json({**config["figures"]["parallel_scaling"], "labels": run_labels()}),
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/figures/parallel_scaling.log",
     benchmark:
@@ -28,6 +30,8 @@ rule summary:
         "results/summary.md",
     params:
         p=as_json({"labels": run_labels(), "ns": [1, 4, 16, config["eval"]["num_samples"]]}),
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/summary.log",
     benchmark:

@@ -12,6 +12,8 @@ rule train_rl:
     params:
         p=lambda w: as_json(rl_params(w.run)),
     threads: config["rl"]["threads"]
+    conda:
+        "../../environment.yml"
     log:
         "results/logs/train_rl/{run}.log",
     benchmark:

@@ -1,0 +1,105 @@
+"""The Snakemake DAG: lint, dry runs of the default config, and the whole test config end to end,
+including a forced rerun of one rule and the rebuild of a single target."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "figure_parallel_scaling",
+                 "summary", "all"}
+
+
+def snakemake(*args, cwd=REPO, timeout=1500):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([*SNAKEMAKE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a run or dry run: rule -> count."""
+    lines = output[output.index("Job stats:"):].splitlines()[3:]
+    stats = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[0] == "total":
+            break
+        stats[parts[0]] = int(parts[1])
+    return stats
+
+
+def test_lint_is_clean():
+    assert "Congratulations, your workflow is in a good condition" in snakemake("--lint")
+
+
+def test_default_config_dry_run_has_every_rule_family(tmp_path):
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    jobs = planned_jobs(snakemake("-n", "--cores", "2", cwd=tmp_path))
+    assert set(jobs) == RULE_FAMILIES
+    assert jobs["train_rl"] == 2 and jobs["sample"] == 3 and jobs["score"] == 3
+
+
+@pytest.fixture(scope="module")
+def test_dag(tmp_path_factory):
+    """The whole DAG on the test config, in a fresh working directory."""
+    workdir = tmp_path_factory.mktemp("dag")
+    shutil.copytree(REPO / ".test" / "config", workdir / "config")
+    output = snakemake("--cores", "2", cwd=workdir)
+    return workdir, output
+
+
+@pytest.mark.slow
+def test_whole_dag_produces_every_output(test_dag):
+    workdir, output = test_dag
+    results = workdir / "results"
+    assert planned_jobs(output) == {"problems": 2, "base_model": 1, "train_rl": 2, "sample": 3, "score": 3,
+                                    "sweep": 1, "figure_parallel_scaling": 1, "summary": 1, "all": 1}
+    for figure in ("parallel_scaling.png", "parallel_scaling.pdf"):
+        assert (results / "figures" / figure).stat().st_size > 10_000
+    assert (results / "figures" / "parallel_scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    train = pd.read_parquet(results / "data" / "train.parquet")
+    test = pd.read_parquet(results / "data" / "test.parquet")
+    assert not set(train["problem"]) & set(test["problem"])
+    for run in ("grpo", "grpo_v"):
+        rollouts = pd.read_parquet(results / "rollouts" / "train" / f"{run}.parquet")
+        assert len(rollouts) == 3 * 4 * 4 and sorted(rollouts["step"].unique()) == [0, 1, 2]
+        assert (results / "models" / run / "model.safetensors").exists()
+        assert not list((results / "models" / run).glob("*.bin"))
+    for run in ("base", "grpo", "grpo_v"):
+        scored = pd.read_parquet(results / "rollouts" / "scored" / run / "test.parquet")
+        assert len(scored) == 20 * 8
+        assert scored["p_yes"].between(0, 1).all() and (scored["mean_logprob"] <= 0).all()
+    sweep = pd.read_parquet(results / "metrics" / "sweep" / "test.parquet")
+    assert sorted(sweep["n"].unique()) == [1, 2, 4, 8]
+    assert set(sweep["run"]) == {"base", "grpo", "grpo_v"}
+    summary = (results / "summary.md").read_text()
+    assert "GRPO$^V$" in summary and "AUROC within problem" in summary
+    for rule in ("problems/train", "base_model", "train_rl/grpo_v", "sample/grpo/test", "sweep/test"):
+        assert (results / "benchmarks" / f"{rule}.tsv").exists()
+        assert (results / "logs" / f"{rule}.log").exists()
+
+
+@pytest.mark.slow
+def test_forcerun_reruns_one_rule_and_what_follows(test_dag):
+    workdir, _ = test_dag
+    upstream = workdir / "results" / "rollouts" / "scored" / "grpo" / "test.parquet"
+    stamp = upstream.stat().st_mtime_ns
+    jobs = planned_jobs(snakemake("--cores", "2", "--forcerun", "sweep", cwd=workdir))
+    assert jobs == {"sweep": 1, "figure_parallel_scaling": 1, "summary": 1, "all": 1}
+    assert upstream.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_single_target_rebuilds_only_what_it_needs(test_dag):
+    workdir, _ = test_dag
+    (workdir / "results" / "figures" / "parallel_scaling.png").unlink()
+    jobs = planned_jobs(snakemake("--cores", "2", "results/figures/parallel_scaling.png", cwd=workdir))
+    assert jobs == {"figure_parallel_scaling": 1}
+    assert "Nothing to be done" in snakemake("--cores", "2", "-n", cwd=workdir)
