@@ -68,7 +68,7 @@ def cmd_base_model(args, params):
 def cmd_train(args, params):
     import pandas as pd
     from rlv.train import run_training
-    metrics = run_training(args.base, pd.read_parquet(args.data), params, args.run, args.out, args.rollouts)
+    metrics = run_training(args.base, pd.read_parquet(args.data), params, args.run, args.out, args.rollouts, log)
     last = metrics.tail(1).to_dict("records")[0] if len(metrics) else {}
     log(f"trained {args.run}: {len(metrics)} steps; last step {last}")
 

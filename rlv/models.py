@@ -8,9 +8,10 @@ isolates every digit (so numbers are read digit by digit, as in Qwen's tokenizer
 Model: `Qwen2ForCausalLM` from a small config (hidden 128, 4 layers by default, tied embeddings).
 
 Warm-up (the analogue of pretraining a math model): next-token cross-entropy on the worked solutions of the
-training problems, only on the assistant's tokens, AdamW with linear warm-up and cosine decay for a fixed
-number of steps. Each batch is drawn from one bucket of examples of similar length (a bucket is
-picked with probability proportional to its size, so every example is equally likely), which keeps padding, and so wasted compute, small. The number of steps sets how good the base model is (the config aims at 20-50% pass@1).
+training problems, only on the assistant's tokens, AdamW with linear warm-up and cosine decay (to 10% of the peak) for a fixed
+number of steps, on batches drawn uniformly at random. (Batches of similar length pad less and ran 1.7x
+faster, but each is a batch of one problem shape, and with them the loss stalled near 0.65 where uniform
+batches reached 0.05.) The number of steps sets how good the base model is (the config aims at 20-50% pass@1).
 Everything is saved with `save_pretrained` (safetensors) and reloads with the Auto classes.
 """
 
@@ -30,6 +31,7 @@ from rlv.verifier import VERIFICATION_QUESTION
 
 CONTROL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 ANSWER_TOKENS = ["Yes", "No"]
+MIN_LR_RATIO = 0.1  # the cosine decays to this fraction of the peak learning rate
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
@@ -98,22 +100,19 @@ def warm_up(model, examples: list[tuple[list[int], int]], steps: int, batch_size
             warmup_steps: int, seed: int, pad_id: int, log=print, on_step=None) -> list[dict]:
     """Supervised next-token training on the solution tokens; returns the per-step loss log."""
     generator = torch.Generator().manual_seed(seed)
-    by_length = torch.tensor(sorted(range(len(examples)), key=lambda i: len(examples[i][0])))
-    buckets = list(torch.split(by_length, batch_size * 8))  # similar lengths share a batch: little padding
-    bucket_weights = torch.tensor([len(b) for b in buckets], dtype=torch.float)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.95))
 
     def schedule(step):
         if step < warmup_steps:
             return (step + 1) / warmup_steps
-        return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / max(1, steps - warmup_steps)))
+        progress = (step - warmup_steps) / max(1, steps - warmup_steps)
+        return MIN_LR_RATIO + (1 - MIN_LR_RATIO) * 0.5 * (1 + math.cos(math.pi * progress))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     model.train()
     history, start = [], time.perf_counter()
     for step in range(steps):
-        bucket = buckets[torch.multinomial(bucket_weights, 1, generator=generator).item()]
-        rows = bucket[torch.randint(len(bucket), (batch_size,), generator=generator)].tolist()
+        rows = torch.randint(len(examples), (batch_size,), generator=generator).tolist()
         input_ids, attention, labels = _batch([examples[r] for r in rows], pad_id)
         loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
         loss.backward()

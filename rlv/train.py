@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from datasets import Dataset
+from transformers import TrainerCallback
 from trl import GRPOConfig, RLOOConfig
 
 from rlv.chat import problem_messages
@@ -27,6 +28,21 @@ def correctness_reward(completions, answer, **_) -> list[float]:
     """1.0 if the completion's boxed answer is equivalent to the reference answer, else 0.0."""
     texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
     return grade_rewards(texts, answer)
+
+
+class StepLog(TrainerCallback):
+    """One line per logged step on stderr: reward, verifier loss and accuracy, completion length."""
+
+    KEYS = {"reward": "reward", "verifier/loss": "verify_loss", "verifier/accuracy": "verify_acc",
+            "completions/mean_length": "length", "entropy": "entropy"}
+
+    def __init__(self, run: str, log):
+        self.run, self.log = run, log
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        fields = " ".join(f"{name} {logs[key]:.4g}" for key, name in self.KEYS.items() if key in (logs or {}))
+        if fields:
+            self.log(f"{self.run} step {state.global_step}/{state.max_steps}: {fields}")
 
 
 def prompt_dataset(problems: pd.DataFrame, instruction: str) -> Dataset:
@@ -46,7 +62,7 @@ def trl_config(params: dict, output_dir: str):
         max_completion_length=params["max_completion_length"], temperature=params["temperature"], top_p=1.0,
         top_k=0, beta=params.get("beta", 0.0), epsilon=params.get("epsilon", 0.2),
         num_iterations=params.get("num_iterations", 1), logging_steps=1, save_strategy="no", report_to=[],
-        disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
+        disable_tqdm=True, dataloader_num_workers=0, use_liger_kernel=False,
     )
     if params["trainer"] == "grpo":
         return GRPOConfig(**common, loss_type=params.get("loss_type", "dapo"), scale_rewards="group")
@@ -54,7 +70,7 @@ def trl_config(params: dict, output_dir: str):
 
 
 def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, run: str, model_out: str | Path,
-                 rollouts_out: str | Path) -> pd.DataFrame:
+                 rollouts_out: str | Path, log=print) -> pd.DataFrame:
     torch.set_num_threads(params.get("threads", 1))
     model, tokenizer = load_model(base_model)
     store = RolloutStore(rollouts_out, run=run, seed=params["seed"])
@@ -62,7 +78,7 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, r
         trainer = TRAINERS[params["trainer"]](
             model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(staging / "trainer")),
             train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
-            verify_coef=params["verify_coef"], rollout_store=store,
+            verify_coef=params["verify_coef"], rollout_store=store, callbacks=[StepLog(run, log)],
         )
         trainer.train()
         trainer.model.save_pretrained(staging, safe_serialization=True)
