@@ -45,18 +45,20 @@ def cmd_data(args, params):
 def cmd_base_model(args, params):
     import pandas as pd
     import torch
-    from rlv.models import build_model, build_tokenizer, encode_worked_solutions, tokenizer_corpus, warm_up
+    from rlv.models import build_model, build_tokenizer, encode_pairs, tokenizer_corpus, warm_up, warmup_pairs
     from rlv.rollouts import atomic_directory
+    from rlv.tasks.arithmetic import equation_checks
     torch.set_num_threads(params.get("threads", 1))
     problems = pd.read_parquet(args.data)
-    instruction = params.get("instruction", "")
-    tokenizer = build_tokenizer(tokenizer_corpus(problems, instruction), params["vocab_size"])
-    arch = params["architecture"]
-    model = build_model(tokenizer, seed=params["seed"], **arch)
-    log(f"tokenizer: {len(tokenizer)} tokens; model: {sum(p.numel() for p in model.parameters()):,} parameters")
-    examples = encode_worked_solutions(tokenizer, problems, instruction)
     warm = params["warmup"]
-    history = warm_up(model, examples, warm["steps"], warm["batch_size"], warm["learning_rate"],
+    share = warm["check_share"]
+    checks = equation_checks(round(len(problems) * share / (1 - share)), params["seed"])
+    pairs = warmup_pairs(problems, params.get("instruction", ""), checks)
+    tokenizer = build_tokenizer(tokenizer_corpus(pairs), params["vocab_size"])
+    model = build_model(tokenizer, seed=params["seed"], **params["architecture"])
+    log(f"tokenizer: {len(tokenizer)} tokens; model: {sum(p.numel() for p in model.parameters()):,} parameters; "
+        f"warm-up on {len(problems)} worked solutions and {len(checks)} equation checks")
+    history = warm_up(model, encode_pairs(tokenizer, pairs), warm["steps"], warm["batch_size"], warm["learning_rate"],
                       warm["warmup_steps"], params["seed"], tokenizer.pad_token_id, log=log)
     with atomic_directory(args.out) as staging:
         model.save_pretrained(staging, safe_serialization=True)

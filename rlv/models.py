@@ -72,15 +72,21 @@ def build_model(tokenizer, hidden_size: int, num_layers: int, num_heads: int, nu
     return model
 
 
-def encode_worked_solutions(tokenizer, problems: pd.DataFrame, instruction: str) -> list[tuple[list[int], int]]:
-    """(token ids of prompt + solution + EOS, number of prompt tokens) per problem."""
+def warmup_pairs(problems: pd.DataFrame, instruction: str, checks: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """(user turn, assistant turn) pairs: every problem with its worked solution, then the equation checks."""
+    pairs = [(problem_messages(p, instruction)[0]["content"], s) for p, s in zip(problems["problem"], problems["solution"])]
+    return pairs + list(checks)
+
+
+def encode_pairs(tokenizer, pairs: list[tuple[str, str]]) -> list[tuple[list[int], int]]:
+    """(token ids of chat prompt + reply + EOS, number of prompt tokens) per (user, assistant) pair."""
     encoded = []
-    for problem, solution in zip(problems["problem"], problems["solution"]):
-        prompt = tokenizer.apply_chat_template(problem_messages(problem, instruction), add_generation_prompt=True,
+    for user, reply in pairs:
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True,
                                                tokenize=False)
         prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        solution_ids = tokenizer(solution, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        encoded.append((prompt_ids + solution_ids, len(prompt_ids)))
+        reply_ids = tokenizer(reply, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        encoded.append((prompt_ids + reply_ids, len(prompt_ids)))
     return encoded
 
 
@@ -130,11 +136,9 @@ def warm_up(model, examples: list[tuple[list[int], int]], steps: int, batch_size
     return history
 
 
-def tokenizer_corpus(problems: pd.DataFrame, instruction: str) -> list[str]:
-    """The text the tokenizer is trained on: prompts, solutions and the verification question."""
-    texts = [f"{problem_messages(p, instruction)[0]['content']}\n{s}" for p, s in zip(problems["problem"],
-                                                                                       problems["solution"])]
-    return texts + [f"user\nassistant\n{VERIFICATION_QUESTION}"] * 100
+def tokenizer_corpus(pairs: list[tuple[str, str]]) -> list[str]:
+    """The text the tokenizer is trained on: the warm-up pairs and the verification question."""
+    return [f"{user}\n{reply}" for user, reply in pairs] + [f"user\nassistant\n{VERIFICATION_QUESTION}"] * 100
 
 
 def load_model(path: str | Path, dtype: torch.dtype = torch.float32):

@@ -19,8 +19,8 @@ def problems():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, problems):
     """An untrained 2-layer Qwen2 and its digit-level tokenizer, saved with save_pretrained."""
-    from rlv.models import build_model, build_tokenizer, tokenizer_corpus
-    tokenizer = build_tokenizer(tokenizer_corpus(problems, ""), vocab_size=350)
+    from rlv.models import build_model, build_tokenizer, tokenizer_corpus, warmup_pairs
+    tokenizer = build_tokenizer(tokenizer_corpus(warmup_pairs(problems, "")), vocab_size=350)
     model = build_model(tokenizer, hidden_size=32, num_layers=2, num_heads=2, num_kv_heads=1,
                         intermediate_size=64, max_positions=256, seed=0)
     path = tmp_path_factory.mktemp("tiny_model")

@@ -282,3 +282,18 @@ def test_validate_duplicate_id():
     assert "row 4 " in message  # the repeat, not the first occurrence
     assert "column 'id'" in message
     assert repr(bad.at[1, "id"]) in message
+
+
+def test_equation_checks_are_balanced_and_truthful():
+    from rlv.tasks.arithmetic import equation_checks
+
+    checks = equation_checks(400, seed=0)
+    assert [a for _, a in checks].count("Yes") == 200 and {a for _, a in checks} == {"Yes", "No"}
+    for question, answer in checks:
+        assert question.startswith("Is $") and question.endswith("$ true? Answer Yes or No")
+        lhs, rhs = question[len("Is $"):-len("$ true? Answer Yes or No")].split("=")
+        holds = eval(lhs.replace("\\times ", "*"), {"__builtins__": {}}) == int(rhs)
+        assert holds == (answer == "Yes")
+        assert int(rhs) >= 0 and not (len(rhs) > 1 and rhs.startswith("0"))
+    assert equation_checks(50, seed=0) == checks[:50]
+    assert "Is this solution correct" not in " ".join(q for q, _ in checks)  # never the verification question

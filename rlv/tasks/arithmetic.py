@@ -150,3 +150,31 @@ def generate(split: str, num_problems: int, levels: list[int], seed: int, test_f
         if len(records) == num_problems:
             return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
     raise ValueError(f"could not draw {num_problems} distinct {split} problems at levels {levels}")
+
+
+def equation_checks(num_checks: int, seed: int) -> list[tuple[str, str]]:
+    """Generic true/false arithmetic facts for the warm-up: (question, "Yes" | "No") pairs, half of each.
+
+    "Is $47+35=82$ true? Answer Yes or No" -> "Yes"; the false half shows the true result with one digit
+    changed, the kind of slip a solver makes. They teach the base model what a pretrained LLM brings with it:
+    single equations can be checked, and a question that asks for Yes or No is answered with one of them.
+    They never show a whole solution being judged: that is what RL^V's verification loss has to teach."""
+    rng = random.Random(f"{seed}-checks")
+    checks = []
+    for index in range(num_checks):
+        op = rng.choice(["+", "-", "*"])
+        a = rng.randint(10, 999) if op != "*" else rng.randint(10, 99)
+        b = rng.randint(2, 9) if op == "*" else rng.randint(1, 99)
+        node = _combine(op, Node(a), Node(b))
+        shown = node.value if index % 2 == 0 else _one_digit_slip(node.value, rng)
+        equation = f"{node.left.value}{_LATEX_OP[op]}{node.right.value}={shown}"
+        checks.append((f"Is ${equation}$ true? Answer Yes or No", "Yes" if shown == node.value else "No"))
+    return checks
+
+
+def _one_digit_slip(value: int, rng: random.Random) -> int:
+    digits = list(str(value))
+    position = rng.randrange(len(digits))
+    choices = [d for d in "0123456789" if d != digits[position] and not (position == 0 and d == "0" and len(digits) > 1)]
+    digits[position] = rng.choice(choices)
+    return int("".join(digits))
