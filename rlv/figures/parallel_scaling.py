@@ -30,7 +30,7 @@ def curve_specs(base: str, verifier: str, labels: dict) -> list[dict]:
 def parallel_scaling(sweep: pd.DataFrame, out_png: str, params: dict) -> None:
     base, verifier = params["base_run"], params["verifier_run"]
     frame = sweep[sweep["dataset"] == params["dataset"]]
-    figure, axis = plt.subplots(figsize=(6.4, 4.4))
+    figure, axis = plt.subplots(figsize=(8.6, 4.4))
     for spec in curve_specs(base, verifier, params.get("labels", {})):
         rows = frame[(frame["run"] == spec["run"]) & (frame["strategy"] == spec["strategy"])
                      & (frame["score"] == spec["score"])].sort_values("n")
@@ -41,8 +41,11 @@ def parallel_scaling(sweep: pd.DataFrame, out_png: str, params: dict) -> None:
                   label=spec["label"])
         axis.fill_between(rows["n"], rows["ci_low"], rows["ci_high"], color=spec["color"], alpha=0.12, lw=0)
     axis.set_xscale("log", base=2)
+    ns = sorted(frame["n"].unique())
+    axis.set_xticks(ns, [str(n) for n in ns])
+    axis.minorticks_off()
     axis.set_xlabel("number of sampled solutions N")
     axis.set_ylabel(f"accuracy on {params['dataset']}")
     axis.set_title("Parallel scaling: one model as reasoner and verifier")
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     save_figure(figure, out_png)
