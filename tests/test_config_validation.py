@@ -1,0 +1,104 @@
+"""Bad configs fail before any job starts, with a message that names the key and what it allows."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
+DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def with_value(path: str, value):
+    config = copy.deepcopy(DEFAULT)
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+DELETE = object()
+BAD = [  # (dotted key, bad value, text the error must contain)
+    ("seed", -1, "minimum"),
+    ("seed", "zero", "is not of type 'integer'"),
+    ("task.levels", [0, 1], "minimum"),
+    ("task.levels", [6], "maximum"),
+    ("task.levels", [], "should be non-empty"),
+    ("task.train_problems", 0, "minimum"),
+    ("task.test_fraction", 1.0, "exclusiveMaximum"),
+    ("base_model.vocab_size", 100, "minimum"),
+    ("base_model.architecture.hidden_size", 12.5, "is not of type 'integer'"),
+    ("base_model.warmup.learning_rate", 0, "exclusiveMinimum"),
+    ("base_model.warmup.check_share", 1.0, "exclusiveMaximum"),
+    ("base_model.warmup.steps", DELETE, "'steps' is a required property"),
+    ("rl.defaults.num_generations", 1, "minimum"),
+    ("rl.defaults.loss_type", "ppo", "is not one of ['grpo', 'bnpo', 'dr_grpo', 'dapo']"),
+    ("rl.defaults.temperature", 0, "exclusiveMinimum"),
+    ("rl.runs", {"grpo": {"trainer": "vineppo", "verify_coef": 1.0}}, "is not one of ['grpo', 'rloo']"),
+    ("rl.runs", {"grpo": {"trainer": "grpo", "verify_coef": -1}}, "minimum"),
+    ("rl.runs", {"grpo": {"trainer": "grpo"}}, "'verify_coef' is a required property"),
+    ("rl.runs", {"base": {"trainer": "grpo", "verify_coef": 0}}, "should not be valid"),
+    ("rl.runs", {"grpo-v": {"trainer": "grpo", "verify_coef": 0}}, "does not match"),
+    ("eval.num_samples", 0, "minimum"),
+    ("eval.datasets", ["math500"], "is not one of ['test']"),
+    ("sweep.strategies", ["best_of_n:p_no"], "is not one of"),
+    ("sweep.confidence", 1.5, "exclusiveMaximum"),
+    ("figures.parallel_scaling.dataset", 3, "is not of type 'string'"),
+    ("rl.defaults.lerning_rate", 1e-4, "Additional properties are not allowed ('lerning_rate' was unexpected)"),
+]
+
+
+@pytest.mark.parametrize("path,value,expected", BAD, ids=[f"{p}={v!r}"[:60] for p, v, _ in BAD])
+def test_bad_value_names_the_key_and_what_it_allows(path, value, expected):
+    with pytest.raises(WorkflowError) as error:
+        validate(with_value(path, value), SCHEMA)
+    message = str(error.value)
+    assert expected in message
+    key = path.split(".")[-1] if value is not DELETE else path.split(".")[-2]
+    if path != "rl.runs":
+        assert f"['{key}']" in message or f"'{key}'" in message
+
+
+def test_the_default_and_test_configs_are_valid():
+    validate(copy.deepcopy(DEFAULT), SCHEMA)
+    validate(yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text()), SCHEMA)
+
+
+def test_every_schema_property_has_a_description():
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    missing = []
+
+    def walk(node, where):
+        for name, spec in node.get("properties", {}).items():
+            if "description" not in spec:
+                missing.append(f"{where}.{name}")
+            walk(spec, f"{where}.{name}")
+    walk(schema, "config")
+    for name, spec in schema["definitions"].items():
+        walk(spec, f"definitions.{name}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("path,value,expected", [
+    ("eval.num_samples", 0, "On instance['eval']['num_samples']"),
+    ("eval.runs", ["base", "ppo"], "config key eval.runs: 'ppo' is neither 'base' nor a run of rl.runs"),
+])
+def test_snakemake_stops_before_any_job(tmp_path, path, value, expected):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(with_value(path, value)))
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
