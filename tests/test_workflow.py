@@ -1,6 +1,7 @@
 """The Snakemake DAG: lint, dry runs of the default config, and the whole test config end to end,
 including a forced rerun of one rule and the rebuild of a single target."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
@@ -16,9 +18,17 @@ RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep
                  "summary", "all"}
 
 
-def snakemake(*args, cwd=REPO, timeout=1500):
+def offline_prefix() -> list[str]:
+    """`unshare -n` (a new network namespace with no interfaces) where the system allows it."""
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        return ["unshare", "-n"]
+    return []
+
+
+def snakemake(*args, cwd=REPO, timeout=1500, offline=False):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run([*SNAKEMAKE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    command = [*(offline_prefix() if offline else []), *SNAKEMAKE, *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -48,11 +58,41 @@ def test_default_config_dry_run_has_every_rule_family(tmp_path):
 
 @pytest.fixture(scope="module")
 def test_dag(tmp_path_factory):
-    """The whole DAG on the test config, in a fresh working directory."""
+    """The whole DAG on the test config, in a fresh working directory, with no network where possible."""
     workdir = tmp_path_factory.mktemp("dag")
     shutil.copytree(REPO / ".test" / "config", workdir / "config")
-    output = snakemake("--cores", "2", cwd=workdir)
+    output = snakemake("--cores", "2", cwd=workdir, offline=True)
     return workdir, output
+
+
+@pytest.mark.slow
+def test_dag_ran_without_network(test_dag):
+    if not offline_prefix():
+        pytest.skip("unshare -n is not permitted here: the DAG ran with the machine's network")
+    probe = subprocess.run([*offline_prefix(), sys.executable, "-c",
+                            "import socket; print(sorted(n for _, n in socket.if_nameindex()))"],
+                           capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() in ("[]", "['lo']")  # only a loopback that is down
+
+
+@pytest.mark.slow
+def test_data_and_samples_are_byte_identical_when_rerun(test_dag, tmp_path):
+    workdir, _ = test_dag
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    rlv = [sys.executable, "-m", "rlv.cli"]
+    data_params = {"num_problems": config["task"]["test_problems"], "levels": config["task"]["levels"],
+                   "seed": config["seed"], "test_fraction": config["task"]["test_fraction"]}
+    subprocess.run([*rlv, "data", "--split", "test", "--params", json.dumps(data_params), "--out",
+                    str(tmp_path / "test.parquet")], check=True, capture_output=True)
+    assert (tmp_path / "test.parquet").read_bytes() == (workdir / "results" / "data" / "test.parquet").read_bytes()
+    sample_params = {k: config["eval"][k] for k in ("num_samples", "temperature", "max_new_tokens", "batch_size")}
+    sample_params.update(seed=config["seed"], instruction=config["instruction"])
+    subprocess.run([*rlv, "sample", "--model", str(workdir / "results" / "models" / "grpo_v"), "--data",
+                    str(tmp_path / "test.parquet"), "--run", "grpo_v", "--dataset", "test", "--params",
+                    json.dumps(sample_params), "--threads", str(config["eval"]["threads"]), "--out",
+                    str(tmp_path / "eval.parquet")], check=True, capture_output=True)
+    original = workdir / "results" / "rollouts" / "eval" / "grpo_v" / "test.parquet"
+    assert (tmp_path / "eval.parquet").read_bytes() == original.read_bytes()
 
 
 @pytest.mark.slow
