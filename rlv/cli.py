@@ -70,7 +70,9 @@ def cmd_base_model(args, params):
 def cmd_train(args, params):
     import pandas as pd
     from rlv.train import run_training
-    metrics = run_training(args.base, pd.read_parquet(args.data), params, args.run, args.out, args.rollouts, log)
+    checkpoint_dir = args.checkpoints or f"{args.out.rstrip('/')}.checkpoints"
+    metrics = run_training(args.base, pd.read_parquet(args.data), params, args.run, args.out, args.rollouts,
+                           checkpoint_dir, log)
     last = metrics.tail(1).to_dict("records")[0] if len(metrics) else {}
     log(f"trained {args.run}: {len(metrics)} steps; last step {last}")
 
@@ -181,6 +183,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--run", required=True, help="run name stored in every rollout row")
     sub.add_argument("--out", required=True, help="trained model directory")
     sub.add_argument("--rollouts", required=True, help="Parquet rollout store of every training rollout")
+    sub.add_argument("--checkpoints", help="checkpoint directory kept until the run ends; a rerun resumes from it "
+                                           "(default: OUT.checkpoints)")
     sub = stage("sample", cmd_sample, "sample N solutions per problem and grade them (keys: num_samples, temperature, max_new_tokens, batch_size, seed)")
     sub.add_argument("--model", required=True)
     sub.add_argument("--data", required=True, help="problems (Parquet)")

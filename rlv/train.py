@@ -2,8 +2,9 @@
 
 Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo"), verify_coef (lambda), steps,
 learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
-num_iterations, loss_type (GRPO only), instruction, seed, threads. The model directory receives the trained
-weights (safetensors), the tokenizer and `metrics.csv` (TRL's per-step log: reward, verifier loss/accuracy).
+num_iterations, loss_type (GRPO only), checkpoint_every, instruction, seed, threads. The model directory
+receives the trained weights (safetensors), the tokenizer and `metrics.csv` (TRL's per-step log: reward,
+verifier loss/accuracy). A killed run resumes from its last checkpoint (see `rlv.checkpoints`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datasets import Dataset
 from transformers import TrainerCallback
 from trl import GRPOConfig, RLOOConfig
 
+from rlv import checkpoints
 from rlv.chat import problem_messages
 from rlv.grading import reward as grade_rewards
 from rlv.models import load_model
@@ -61,7 +63,8 @@ def trl_config(params: dict, output_dir: str):
         gradient_accumulation_steps=1, num_generations=params["num_generations"],
         max_completion_length=params["max_completion_length"], temperature=params["temperature"], top_p=1.0,
         top_k=0, beta=params.get("beta", 0.0), epsilon=params.get("epsilon", 0.2),
-        num_iterations=params.get("num_iterations", 1), logging_steps=1, save_strategy="no", report_to=[],
+        num_iterations=params.get("num_iterations", 1), logging_steps=1, report_to=[],
+        save_strategy="steps", save_steps=params.get("checkpoint_every", 10), save_total_limit=1, save_only_model=False,
         disable_tqdm=True, dataloader_num_workers=0, use_liger_kernel=False,
     )
     if params["trainer"] == "grpo":
@@ -70,22 +73,28 @@ def trl_config(params: dict, output_dir: str):
 
 
 def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, run: str, model_out: str | Path,
-                 rollouts_out: str | Path, log=print) -> pd.DataFrame:
+                 rollouts_out: str | Path, checkpoint_dir: str | Path, log=print) -> pd.DataFrame:
     torch.set_num_threads(params.get("threads", 1))
+    checkpoint_dir = Path(checkpoint_dir)
+    resume_from = checkpoints.prepare(checkpoint_dir, params)
     model, tokenizer = load_model(base_model)
     store = RolloutStore(rollouts_out, run=run, seed=params["seed"])
+    if resume_from is not None:
+        store.append(checkpoints.restored_rows(resume_from))
+        log(f"{run}: resuming from {resume_from} ({len(store.rows)} rollouts restored)")
+    trainer = TRAINERS[params["trainer"]](
+        model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(checkpoint_dir)),
+        train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
+        verify_coef=params["verify_coef"], rollout_store=store,
+        callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir)],
+    )
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    metrics = pd.DataFrame([row for row in trainer.state.log_history if "step" in row and "loss" in row])
+    metrics.insert(0, "run", run)
     with atomic_directory(model_out) as staging:
-        trainer = TRAINERS[params["trainer"]](
-            model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(staging / "trainer")),
-            train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
-            verify_coef=params["verify_coef"], rollout_store=store, callbacks=[StepLog(run, log)],
-        )
-        trainer.train()
         trainer.model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
-        metrics = pd.DataFrame([row for row in trainer.state.log_history if "step" in row and "loss" in row])
-        metrics.insert(0, "run", run)
         metrics.to_csv(staging / "metrics.csv", index=False)
-        shutil.rmtree(staging / "trainer", ignore_errors=True)
         store.flush()
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return metrics

@@ -1,6 +1,6 @@
 rule train_rl:
     """RL from the base model (GRPO / leave-one-out PPO), with lambda * L_verify when verify_coef > 0.
-    Every training rollout goes to the Parquet rollout store."""
+    Every training rollout goes to the Parquet rollout store; a killed run resumes from results/checkpoints/{run}."""
     input:
         base="results/models/base",
         data="results/data/train.parquet",
@@ -20,4 +20,5 @@ rule train_rl:
         "results/benchmarks/train_rl/{run}.tsv"
     shell:
         "rlv train --base {input.base:q} --data {input.data:q} --run {wildcards.run} --out {output.model:q}"
-        " --rollouts {output.rollouts:q} --params {params.p:q} --threads {threads} 2> {log:q}"
+        " --rollouts {output.rollouts:q} --checkpoints results/checkpoints/{wildcards.run} --params {params.p:q}"
+        " --threads {threads} 2> {log:q}"
