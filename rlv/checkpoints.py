@@ -30,14 +30,19 @@ def _step(path: Path) -> int:
     return int(path.name.rsplit("-", 1)[1])
 
 
-def prepare(directory: Path, params: dict) -> Path | None:
-    """The newest complete checkpoint made with `params`, or None; stale checkpoints are removed."""
+def claim(directory: Path, params: dict) -> None:
+    """Make `directory` the scratch space of a job with `params`: emptied if another job's parameters made it."""
     directory.mkdir(parents=True, exist_ok=True)
     fingerprint = json.dumps(params, sort_keys=True)
     if (directory / PARAMS).exists() and (directory / PARAMS).read_text() != fingerprint:
         shutil.rmtree(directory)
         directory.mkdir(parents=True)
     write_text_atomic(fingerprint, directory / PARAMS)
+
+
+def prepare(directory: Path, params: dict) -> Path | None:
+    """The newest complete checkpoint made with `params`, or None; stale checkpoints are removed."""
+    claim(directory, params)
     complete = [p for p in directory.glob("checkpoint-*") if (p / SNAPSHOT).exists()]
     return max(complete, key=_step) if complete else None
 

@@ -78,19 +78,27 @@ def cmd_train(args, params):
 
 
 def cmd_sample(args, params):
+    import shutil
+
     import pandas as pd
     import torch
+    from rlv.checkpoints import claim
     from rlv.models import load_model
     from rlv.rollouts import write_parquet_atomic
     from rlv.sampling import sample_solutions
     torch.set_num_threads(params.get("threads", 1))
     model, tokenizer = load_model(args.model)
     problems = pd.read_parquet(args.data)
+    shard_dir = Path(args.shards or f"{args.out}.shards")
+    claim(shard_dir, {**params, "model": str(args.model), "data": str(args.data), "run": args.run,
+                      "dataset": args.dataset})
     with _progress(len(problems) * params["num_samples"], f"sample {args.run}/{args.dataset}") as bar:
         frame = sample_solutions(model, tokenizer, problems, params["num_samples"], params["temperature"],
                                  params["max_new_tokens"], params["batch_size"], params["seed"],
-                                 params.get("instruction", ""), args.run, args.dataset, bar.update)
+                                 params.get("instruction", ""), args.run, args.dataset, bar.update, shard_dir,
+                                 params.get("shard_problems", 50))
     write_parquet_atomic(frame, args.out)
+    shutil.rmtree(shard_dir, ignore_errors=True)
     log(f"{args.run}/{args.dataset}: {len(frame)} samples, accuracy {frame['correct'].mean():.3f}")
 
 
@@ -191,6 +199,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--run", required=True)
     sub.add_argument("--dataset", required=True)
     sub.add_argument("--out", required=True, help="evaluation rollouts (Parquet)")
+    sub.add_argument("--shards", help="directory of finished shards kept until the job ends; a rerun reuses them "
+                                      "(default: OUT.shards)")
     sub = stage("score", cmd_score, "score every sample with the model's own p(Yes) and mean token log-prob (keys: batch_size)")
     sub.add_argument("--model", required=True)
     sub.add_argument("--samples", required=True, help="evaluation rollouts (Parquet)")

@@ -2,17 +2,23 @@
 
 Backend `hf` (the CPU default): transformers `generate` with ancestral sampling at the configured temperature
 (top-k and top-p off), on left-padded batches. The samples of one problem are consecutive rows and problems
-are sorted by prompt length, so a batch pads little. Randomness is seeded per batch (seed + batch index),
-so a given config and seed reproduce the same samples.
+are sorted by prompt length, so a batch pads little. Problems are cut into shards of consecutive problems
+in that order; each shard is written as soon as it is done, so a killed job resumes at the first missing
+shard. Randomness is seeded per (seed, shard, batch), so a given config and seed reproduce the same samples
+whether or not the job was interrupted.
 """
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import pandas as pd
 import torch
 
 from rlv.chat import problem_messages
 from rlv.grading import extract_boxed, grade
+from rlv.rollouts import EVAL_COLUMNS, write_parquet_atomic
 
 
 def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
@@ -49,21 +55,44 @@ def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max
 
 def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int, temperature: float,
                      max_new_tokens: int, batch_size: int, seed: int, instruction: str = "", run: str = "",
-                     dataset: str = "", progress=None) -> pd.DataFrame:
+                     dataset: str = "", progress=None, shard_dir: str | Path | None = None,
+                     shard_problems: int = 50) -> pd.DataFrame:
+    """All samples of all problems, in (problem_id, sample) order. With `shard_dir`, each shard of
+    `shard_problems` problems is written there as it completes and reused by a rerun."""
     encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
     order = sorted(zip(problems["id"], problems["problem"], problems["answer"]), key=lambda r: len(encoded[r[0]]))
-    jobs = [(pid, text, answer, s) for pid, text, answer in order for s in range(num_samples)]
+    frames = []
+    for shard, begin in enumerate(range(0, len(order), shard_problems)):
+        path = Path(shard_dir) / f"shard-{shard:05d}.parquet" if shard_dir is not None else None
+        if path is not None and path.exists():
+            frame = pd.read_parquet(path)
+            if progress is not None:
+                progress(len(frame))
+        else:
+            jobs = [(pid, text, answer, s) for pid, text, answer in order[begin:begin + shard_problems]
+                    for s in range(num_samples)]
+            frame = _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size,
+                                 (seed, shard), progress=progress)
+            frame = frame.assign(run=run, dataset=dataset, seed=seed)[EVAL_COLUMNS]
+            if path is not None:
+                write_parquet_atomic(frame, path)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True).sort_values(["problem_id", "sample"], ignore_index=True)
+
+
+def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size, key, progress=None):
     rows = []
     for batch_index, begin in enumerate(range(0, len(jobs), batch_size)):
         chunk = jobs[begin:begin + batch_size]
+        batch_seed = int(hashlib.sha256(repr((*key, batch_index)).encode()).hexdigest()[:15], 16)
         completions = generate(model, tokenizer, [encoded[pid] for pid, *_ in chunk], temperature, max_new_tokens,
-                               seed * 1_000_003 + batch_index)
+                               batch_seed)
         for (pid, text, answer, sample), ids in zip(chunk, completions):
             completion = tokenizer.decode(ids, skip_special_tokens=True)
-            rows.append({"run": run, "dataset": dataset, "problem_id": pid, "sample": sample, "prompt": text,
-                         "completion": completion, "completion_ids": ids, "answer": extract_boxed(completion),
+            rows.append({"problem_id": pid, "sample": sample, "prompt": text, "completion": completion,
+                         "completion_ids": ids, "answer": extract_boxed(completion),
                          "correct": grade(completion, answer), "num_tokens": len(ids),
-                         "truncated": not ids or ids[-1] != tokenizer.eos_token_id, "seed": seed})
+                         "truncated": not ids or ids[-1] != tokenizer.eos_token_id})
         if progress is not None:
             progress(len(chunk))
-    return pd.DataFrame.from_records(rows).sort_values(["problem_id", "sample"], ignore_index=True)
+    return pd.DataFrame.from_records(rows)

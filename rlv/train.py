@@ -3,8 +3,8 @@
 Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo"), verify_coef (lambda), steps,
 learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
 num_iterations, loss_type (GRPO only), checkpoint_every, instruction, seed, threads. The model directory
-receives the trained weights (safetensors), the tokenizer and `metrics.csv` (TRL's per-step log: reward,
-verifier loss/accuracy). A killed run resumes from its last checkpoint (see `rlv.checkpoints`).
+receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
+verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run resumes from its last checkpoint (see `rlv.checkpoints`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 from datasets import Dataset
+from tensorboardX import SummaryWriter
 from transformers import TrainerCallback
+from transformers.integrations import TensorBoardCallback
 from trl import GRPOConfig, RLOOConfig
 
 from rlv import checkpoints
@@ -65,7 +67,7 @@ def trl_config(params: dict, output_dir: str):
         top_k=0, beta=params.get("beta", 0.0), epsilon=params.get("epsilon", 0.2),
         num_iterations=params.get("num_iterations", 1), logging_steps=1, report_to=[],
         save_strategy="steps", save_steps=params.get("checkpoint_every", 10), save_total_limit=1, save_only_model=False,
-        disable_tqdm=True, dataloader_num_workers=0, use_liger_kernel=False,
+        disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
     )
     if params["trainer"] == "grpo":
         return GRPOConfig(**common, loss_type=params.get("loss_type", "dapo"), scale_rewards="group")
@@ -86,7 +88,8 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, r
         model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(checkpoint_dir)),
         train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
         verify_coef=params["verify_coef"], rollout_store=store,
-        callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir)],
+        callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir),
+                   TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))],
     )
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     metrics = pd.DataFrame([row for row in trainer.state.log_history if "step" in row and "loss" in row])
@@ -95,6 +98,7 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, r
         trainer.model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         metrics.to_csv(staging / "metrics.csv", index=False)
+        shutil.copytree(checkpoint_dir / "tensorboard", staging / "tensorboard")
         store.flush()
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return metrics

@@ -85,7 +85,8 @@ def test_data_and_samples_are_byte_identical_when_rerun(test_dag, tmp_path):
     subprocess.run([*rlv, "data", "--split", "test", "--params", json.dumps(data_params), "--out",
                     str(tmp_path / "test.parquet")], check=True, capture_output=True)
     assert (tmp_path / "test.parquet").read_bytes() == (workdir / "results" / "data" / "test.parquet").read_bytes()
-    sample_params = {k: config["eval"][k] for k in ("num_samples", "temperature", "max_new_tokens", "batch_size")}
+    sample_params = {k: config["eval"][k] for k in ("num_samples", "temperature", "max_new_tokens", "batch_size",
+                                                    "shard_problems")}
     sample_params.update(seed=config["seed"], instruction=config["instruction"])
     subprocess.run([*rlv, "sample", "--model", str(workdir / "results" / "models" / "grpo_v"), "--data",
                     str(tmp_path / "test.parquet"), "--run", "grpo_v", "--dataset", "test", "--params",
@@ -112,6 +113,10 @@ def test_whole_dag_produces_every_output(test_dag):
         assert len(rollouts) == 3 * 4 * 4 and sorted(rollouts["step"].unique()) == [0, 1, 2]
         assert (results / "models" / run / "model.safetensors").exists()
         assert not list((results / "models" / run).glob("*.bin"))
+        assert list((results / "models" / run / "tensorboard").glob("events.out.tfevents*"))
+        assert len(pd.read_csv(results / "models" / run / "metrics.csv")) == 3
+        assert not (results / "checkpoints" / run).exists()
+    assert not list(results.rglob("*.shards")) and not list(results.rglob(".*.tmp"))
     for run in ("base", "grpo", "grpo_v"):
         scored = pd.read_parquet(results / "rollouts" / "scored" / run / "test.parquet")
         assert len(scored) == 20 * 8

@@ -38,7 +38,7 @@ def run_labels() -> dict:
 
 
 def eval_params(**extra) -> str:
-    keys = ("num_samples", "temperature", "max_new_tokens", "batch_size")
+    keys = ("num_samples", "temperature", "max_new_tokens", "batch_size", "shard_problems")
     return as_json(
         {**{k: config["eval"][k] for k in keys}, "seed": config["seed"], "instruction": config["instruction"], **extra}
     )
