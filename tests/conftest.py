@@ -1,6 +1,10 @@
 """Shared fixtures: a tiny tokenizer + model built in-process (no network, a few seconds)."""
 
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,6 +12,33 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+
+def offline_prefix() -> list[str]:
+    """`unshare -n` (a new network namespace with no interfaces) where the system allows it."""
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        return ["unshare", "-n"]
+    return []
+
+
+def snakemake(*args, cwd=REPO, timeout=1500, offline=False):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [*(offline_prefix() if offline else []), *SNAKEMAKE, *args]
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def test_dag(tmp_path_factory):
+    """The whole DAG on the test config, in a fresh working directory, with no network where possible."""
+    workdir = tmp_path_factory.mktemp("dag")
+    shutil.copytree(REPO / ".test" / "config", workdir / "config")
+    output = snakemake("--cores", "2", cwd=workdir, offline=True)
+    return workdir, output
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 including a forced rerun of one rule and the rebuild of a single target."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,26 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import offline_prefix, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "figure_parallel_scaling",
                  "summary", "all"}
-
-
-def offline_prefix() -> list[str]:
-    """`unshare -n` (a new network namespace with no interfaces) where the system allows it."""
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-        return ["unshare", "-n"]
-    return []
-
-
-def snakemake(*args, cwd=REPO, timeout=1500, offline=False):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    command = [*(offline_prefix() if offline else []), *SNAKEMAKE, *args]
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -54,15 +38,6 @@ def test_default_config_dry_run_has_every_rule_family(tmp_path):
     jobs = planned_jobs(snakemake("-n", "--cores", "2", cwd=tmp_path))
     assert set(jobs) == RULE_FAMILIES
     assert jobs["train_rl"] == 2 and jobs["sample"] == 3 and jobs["score"] == 3
-
-
-@pytest.fixture(scope="module")
-def test_dag(tmp_path_factory):
-    """The whole DAG on the test config, in a fresh working directory, with no network where possible."""
-    workdir = tmp_path_factory.mktemp("dag")
-    shutil.copytree(REPO / ".test" / "config", workdir / "config")
-    output = snakemake("--cores", "2", cwd=workdir, offline=True)
-    return workdir, output
 
 
 @pytest.mark.slow
