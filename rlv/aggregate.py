@@ -96,37 +96,53 @@ def _answer_correctness(codes, code_correct, num_codes):
     return (hits / np.maximum(count, 1)).reshape(P, num_codes)
 
 
-def _vote_chunk(codes, weights, code_correct, subsets):
+def _vote_chunk(codes, weight_sets, code_correct, subsets):
+    """Per-problem vote values for each weight matrix (None = one vote per answer), sharing the subset table."""
     P, M = codes.shape[0], subsets.shape[0]
     A = max(int(codes.max()) + 1, 1)
     answer_value = _answer_correctness(codes, code_correct, A)
-    subset_codes = codes[:, subsets]  # (P, M, k)
-    answered = subset_codes >= 0
-    cell = (np.arange(P * M).reshape(P, M, 1) * A + subset_codes)[answered]  # C order: summed in subset order
-    totals = np.bincount(cell, weights=weights[:, subsets][answered], minlength=P * M * A).reshape(P, M, A)
-    present = np.bincount(cell, minlength=P * M * A).reshape(P, M, A) > 0
-    best = np.where(present, totals, -np.inf).max(axis=-1, keepdims=True)
-    winners = present & (totals == best)
-    num_winners = winners.sum(axis=-1)
-    num_correct_winners = (winners * answer_value[:, None, :]).sum(axis=-1)
-    value = np.divide(num_correct_winners, num_winners, out=np.zeros((P, M)), where=num_winners > 0)
-    return value.mean(axis=1)
+    # one cell per (problem, subset, answer); unanswered samples go to an extra answer column A, dropped after
+    index = np.int32 if P * M * (A + 1) < 2**31 else np.int64
+    shifted = np.where(codes >= 0, codes, A).astype(index)
+    cell = (np.arange(P * M, dtype=index).reshape(P, M, 1) * (A + 1) + shifted[:, subsets]).ravel()
+    counts = np.bincount(cell, minlength=P * M * (A + 1)).reshape(P, M, A + 1)[..., :A]
+    present = counts > 0
+    values = []
+    for weights in weight_sets:  # bincount adds in C order, i.e. in subset order: ties stay exact
+        totals = counts if weights is None else np.bincount(
+            cell, weights=weights[:, subsets].ravel(), minlength=P * M * (A + 1)).reshape(P, M, A + 1)[..., :A]
+        best = np.where(present, totals, -np.inf).max(axis=-1, keepdims=True)
+        winners = present & (totals == best)
+        num_winners = winners.sum(axis=-1)
+        num_correct_winners = (winners * answer_value[:, None, :]).sum(axis=-1)
+        value = np.divide(num_correct_winners, num_winners, out=np.zeros((P, M)), where=num_winners > 0)
+        values.append(value.mean(axis=1))
+    return values
+
+
+def votes(codes: np.ndarray, weight_sets: list, code_correct: np.ndarray, subsets: np.ndarray) -> list[np.ndarray]:
+    """`vote` for several weightings at once (None = majority), building the subset table only once."""
+    codes = np.asarray(codes, dtype=np.int64)
+    weight_sets = [None if w is None else np.asarray(w, dtype=float) for w in weight_sets]
+    subsets = np.asarray(subsets, dtype=np.int64)
+    for weights in weight_sets:
+        if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
+            raise ValueError("vote weights must be finite and non-negative")
+    cells_per_problem = len(subsets) * max(int(codes.max()) + 1, 1)
+    rows = max(1, _MAX_VOTE_CELLS // cells_per_problem)
+    chunks = [
+        _vote_chunk(codes[s : s + rows], [None if w is None else w[s : s + rows] for w in weight_sets],
+                    np.asarray(code_correct)[s : s + rows], subsets)
+        for s in range(0, len(codes), rows)
+    ]
+    if not chunks:
+        return [np.zeros(0) for _ in weight_sets]
+    return [np.concatenate([chunk[i] for chunk in chunks]) for i in range(len(weight_sets))]
 
 
 def vote(codes: np.ndarray, weights: np.ndarray, code_correct: np.ndarray, subsets: np.ndarray) -> np.ndarray:
     """Expected correctness of a (weighted) vote, averaged over subsets. codes: (P, n) ints, -1 = no answer."""
-    codes = np.asarray(codes, dtype=np.int64)
-    weights = np.asarray(weights, dtype=float)
-    subsets = np.asarray(subsets, dtype=np.int64)
-    if not (np.isfinite(weights).all() and (weights >= 0).all()):
-        raise ValueError("vote weights must be finite and non-negative")
-    cells_per_problem = len(subsets) * max(int(codes.max()) + 1, 1)
-    rows = max(1, _MAX_VOTE_CELLS // cells_per_problem)
-    chunks = [
-        _vote_chunk(codes[s : s + rows], weights[s : s + rows], np.asarray(code_correct)[s : s + rows], subsets)
-        for s in range(0, len(codes), rows)
-    ]
-    return np.concatenate(chunks) if chunks else np.zeros(0)
+    return votes(codes, [weights], code_correct, subsets)[0]
 
 
 def _sorted_pool(frame):
@@ -241,15 +257,17 @@ def sweep(
     for n in ns:
         # fixed streams per (seed, n): subsets and bootstrap resamples don't depend on the other requests
         subsets = subset_indices(n_max, n, num_subsets, np.random.default_rng((seed, n, 0)))
+        voting = [(strategy, score) for strategy, score in parsed if strategy in ("majority", "weighted_vote")]
+        weight_sets = [None if strategy == "majority" else _vote_weights(scores[score], score)
+                       for strategy, score in voting]
+        voted = dict(zip(voting, votes(codes, weight_sets, correct, subsets))) if voting else {}
         for strategy, score in parsed:
             if strategy == "pass_at_n":
                 per_problem = pass_at_k(correct.sum(axis=1), n_max, n)
             elif strategy == "best_of_n":
                 per_problem = best_of_n(scores[score], correct, n)
-            elif strategy == "majority":
-                per_problem = vote(codes, np.ones(codes.shape), correct, subsets)
             else:
-                per_problem = vote(codes, _vote_weights(scores[score], score), correct, subsets)
+                per_problem = voted[(strategy, score)]
             low, high = bootstrap_ci(per_problem, num_bootstrap, confidence, np.random.default_rng((seed, n, 1)))
             rows.append((strategy, score, n, float(per_problem.mean()), low, high, len(problem_ids)))
     columns = ["strategy", "score", "n", "accuracy", "ci_low", "ci_high", "num_problems"]
