@@ -88,7 +88,7 @@ class VerificationMixin:
         batch = verification_batch(prompts, completions, self.verification_suffix, self._drop_ids,
                                    self.processing_class.pad_token_id)
         batch = {k: v.to(inputs["prompt_ids"].device) for k, v in batch.items()}
-        last_logits = forward_logits(model, batch)[:, -1]
+        last_logits = forward_logits(model, batch, last_only=True)[:, -1]
         return verification_loss(last_logits, inputs["verification_labels"], self.yes_id, self.no_id)
 
 

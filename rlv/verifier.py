@@ -78,11 +78,14 @@ def verification_batch(prompts: list[list[int]], completions: list[list[int]], s
             "completion_start": torch.tensor(starts), "completion_end": torch.tensor(ends)}
 
 
-def forward_logits(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Logits of a left-padded batch, with positions counted from each row's first real token."""
+def forward_logits(model, batch: dict[str, torch.Tensor], last_only: bool = False) -> torch.Tensor:
+    """Logits of a left-padded batch, with positions counted from each row's first real token.
+
+    `last_only` keeps just the final position (the verdict), sparing the vocabulary projection elsewhere."""
     mask = batch["attention_mask"]
     position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
-    return model(input_ids=batch["input_ids"], attention_mask=mask, position_ids=position_ids).logits
+    return model(input_ids=batch["input_ids"], attention_mask=mask, position_ids=position_ids,
+                 logits_to_keep=1 if last_only else 0).logits
 
 
 def verification_loss(last_logits: torch.Tensor, labels: torch.Tensor, yes_id: int, no_id: int

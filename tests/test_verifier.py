@@ -56,6 +56,9 @@ def test_loss_and_scores_match_a_hand_computation(tiny):
     labels = torch.tensor([1.0, 0.0])
     with torch.no_grad():
         loss, accuracy = verification_loss(forward_logits(model, batch)[:, -1], labels, yes, no)
+        last_only = forward_logits(model, batch, last_only=True)
+    assert last_only.shape[1] == 1
+    assert torch.allclose(last_only[:, -1], forward_logits(model, batch)[:, -1].detach(), atol=1e-5)
 
     # By hand: each transcript alone (no padding), softmax at the last position, -log p(target).
     by_hand, p_yes_by_hand, logprob_by_hand, verdicts = [], [], [], []
