@@ -128,7 +128,7 @@ def votes(codes: np.ndarray, weight_sets: list, code_correct: np.ndarray, subset
     for weights in weight_sets:
         if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
             raise ValueError("vote weights must be finite and non-negative")
-    cells_per_problem = len(subsets) * max(int(codes.max()) + 1, 1)
+    cells_per_problem = len(subsets) * (max(int(codes.max()) + 1, 1) + 1)  # answers + the no-answer column
     rows = max(1, _MAX_VOTE_CELLS // cells_per_problem)
     chunks = [
         _vote_chunk(codes[s : s + rows], [None if w is None else w[s : s + rows] for w in weight_sets],

@@ -8,10 +8,11 @@ isolates every digit (so numbers are read digit by digit, as in Qwen's tokenizer
 Model: `Qwen2ForCausalLM` from a small config (hidden 128, 4 layers by default, tied embeddings).
 
 Warm-up (the analogue of pretraining a math model): next-token cross-entropy on the worked solutions of the
-training problems, only on the assistant's tokens, AdamW with linear warm-up and cosine decay (to 10% of the peak) for a fixed
-number of steps, on batches drawn uniformly at random. (Batches of similar length pad less and ran 1.7x
-faster, but each is a batch of one problem shape, and with them the loss stalled near 0.65 where uniform
-batches reached 0.05.) The number of steps sets how good the base model is (the config aims at 20-50% pass@1).
+training problems and on single-equation Yes/No checks, only on the assistant's tokens, AdamW with linear
+warm-up and cosine decay (to 10% of the peak) for a fixed number of steps, on batches drawn uniformly at
+random. (Batches of similar length pad less and ran 1.7x faster, but each is a batch of one problem shape,
+and with them the loss stalled near 0.65 where uniform batches reached 0.05.) The number of steps sets how
+good the base model is (the config aims at 20-50% pass@1).
 Everything is saved with `save_pretrained` (safetensors) and reloads with the Auto classes.
 """
 
@@ -104,7 +105,7 @@ def _batch(examples: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Te
 
 def warm_up(model, examples: list[tuple[list[int], int]], steps: int, batch_size: int, lr: float,
             warmup_steps: int, seed: int, pad_id: int, log=print, on_step=None) -> list[dict]:
-    """Supervised next-token training on the solution tokens; returns the per-step loss log."""
+    """Supervised next-token training on the reply tokens; returns the per-step loss log."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.95))
 

@@ -4,7 +4,8 @@ Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo"), verify
 learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
 num_iterations, loss_type (GRPO only), checkpoint_every, instruction, seed, threads. The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
-verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run resumes from its last checkpoint (see `rlv.checkpoints`).
+verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run
+resumes from its last checkpoint (see `rlv.checkpoints`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def trl_config(params: dict, output_dir: str):
         max_completion_length=params["max_completion_length"], temperature=params["temperature"], top_p=1.0,
         top_k=0, beta=params.get("beta", 0.0), epsilon=params.get("epsilon", 0.2),
         num_iterations=params.get("num_iterations", 1), logging_steps=1, report_to=[],
-        save_strategy="steps", save_steps=params.get("checkpoint_every", 10), save_total_limit=1, save_only_model=False,
+        save_strategy="steps", save_steps=params.get("checkpoint_every", 10), save_total_limit=1,
+        save_only_model=False,
         disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
     )
     if params["trainer"] == "grpo":
