@@ -37,7 +37,7 @@ def cmd_data(args, params):
     from rlv.tasks.arithmetic import generate
     from rlv.tasks.records import validate_problems
     frame = generate(args.split, params["num_problems"], params["levels"], params["seed"],
-                     params.get("test_fraction", 0.2))
+                     params.get("test_fraction", 0.2), family=params.get("family", "expression"))
     write_parquet_atomic(validate_problems(frame, f"generated {args.split} split"), args.out)
     log(f"wrote {len(frame)} {args.split} problems to {args.out}")
 
@@ -163,6 +163,36 @@ def cmd_summary(args, params):
     log(f"wrote {args.out}")
 
 
+def _load_search(path: str) -> dict:
+    import yaml
+    from rlv.experiments import validate_search
+    search = yaml.safe_load(Path(path).read_text())
+    validate_search(search, path)
+    return search
+
+
+def cmd_design_config(args, params):
+    import yaml
+    from rlv.experiments import base_config
+    from rlv.rollouts import write_text_atomic
+    params.pop("threads", None)
+    config = base_config(params, _load_search(args.search), args.base)
+    write_text_atomic(yaml.safe_dump(config, sort_keys=False), args.out)
+    log(f"wrote {args.out}: {len(config['rl']['runs'])} RL runs on base {args.base!r}")
+
+
+def cmd_design_table(args, params):
+    import pandas as pd
+    from rlv.experiments import arm_rows, render_table
+    from rlv.rollouts import write_parquet_atomic, write_text_atomic
+    search = _load_search(args.search)
+    rows = pd.concat([arm_rows(search, base, Path(args.root) / base, params.get("dataset", "test"))
+                      for base in search["bases"]], ignore_index=True)
+    write_parquet_atomic(rows, args.table)
+    write_text_atomic(render_table(search, rows), args.out)
+    log(f"wrote {args.out} ({len(rows)} arms)")
+
+
 def _progress(total: int, desc: str):
     from tqdm.auto import tqdm
     return tqdm(total=total, desc=desc, file=sys.stderr, mininterval=5, disable=None)
@@ -217,6 +247,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--sweeps", nargs="+", required=True, help="sweep tables, one per dataset")
     sub.add_argument("--verifiers", nargs="+", required=True, help="verifier tables, in the same dataset order")
     sub.add_argument("--out", required=True, help="Markdown file")
+    sub = stage("design-config", cmd_design_config, "the workflow config of one base of a design search: the active "
+                "config (--params) with the base's overrides and one RL run per (design, lambda, seed)")
+    sub.add_argument("--search", required=True, help="design search file, e.g. config/miniature.yaml")
+    sub.add_argument("--base", required=True, help="name of a base in the search file")
+    sub.add_argument("--out", required=True, help="YAML config of the base's workflow")
+    sub = stage("design-table", cmd_design_table, "every arm of a design search as a Markdown table (keys: dataset)")
+    sub.add_argument("--search", required=True, help="design search file")
+    sub.add_argument("--root", required=True, help="directory holding one workflow directory per base")
+    sub.add_argument("--out", required=True, help="Markdown table")
+    sub.add_argument("--table", required=True, help="the same rows as Parquet")
     return top
 
 

@@ -127,11 +127,22 @@ def in_test_split(problem: str, test_fraction: float) -> bool:
     return bucket < test_fraction
 
 
+FAMILIES = ("expression", "inverse")
+
+
 def generate(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float = 0.2,
-             max_tries_factor: int = 200) -> pd.DataFrame:
-    """`num_problems` distinct problems of `split` ("train" or "test"), levels in equal shares (round robin)."""
+             max_tries_factor: int = 200, family: str = "expression") -> pd.DataFrame:
+    """`num_problems` distinct problems of `split` ("train" or "test"), levels in equal shares (round robin).
+
+    `family` picks the problem family: "expression" (this module) or "inverse" (`rlv.tasks.inverse`)."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if family not in FAMILIES:
+        raise ValueError(f"task family must be one of {list(FAMILIES)}, got {family!r}")
+    if family == "inverse":
+        from rlv.tasks.inverse import generate_records
+        records = generate_records(split, num_problems, levels, seed, test_fraction, max_tries_factor)
+        return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
     unknown = sorted(set(levels) - set(LEVELS))
     if unknown:
         raise ValueError(f"levels {unknown} are not defined; choose from {sorted(LEVELS)}")

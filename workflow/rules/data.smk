@@ -9,6 +9,7 @@ rule problems:
                 "levels": config["task"]["levels"],
                 "seed": config["seed"],
                 "test_fraction": config["task"]["test_fraction"],
+                **{key: config["task"][key] for key in ("family",) if key in config["task"]},
             }
         ),
     conda:

@@ -6,7 +6,7 @@ rule sample:
     output:
         "results/rollouts/eval/{run}/{dataset}.parquet",
     params:
-        p=eval_params(),
+        p=lambda w: eval_params(seed=run_seed(w.run)),
     threads: config["eval"]["threads"]
     conda:
         "../../environment.yml"
