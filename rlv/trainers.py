@@ -10,6 +10,17 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
   `rlv.verifier` on the very same rollouts (prompt + completion + verification question). GRPO's loss is
   already divided by the gradient-accumulation steps and RLOO's is not (`loss_is_scaled_for_ga`); L_verify is
   divided the same way as the loss it joins.
+- `_get_per_token_logps_and_entropies` (fused path, the default): both losses ride on one forward pass. The
+  loss step's batch gets each row's verification suffix written right after its last real completion token
+  (`rlv.verifier.fused_layout`); TRL's fused LM head scores exactly the completion tokens it would score
+  without the suffix (labels -100 elsewhere), and a hook on the backbone keeps the hidden state at each
+  row's last suffix token, which the LM head projects to the verdict logits. Under causal attention the
+  completion positions cannot see the suffix, so the RL log-probs, and L_RL, are those of the plain batch;
+  position ids are TRL's own (column indices) and RoPE only sees position differences, so the verdict equals
+  that of the separate left-padded pass. One backward serves both losses. TRL's old/reference log-prob
+  passes run without the suffix, as before. Rows whose stripped completion tail is not the start of the
+  suffix (see `fused_layout`) get their verdict from a separate pass. `fuse_verification=False` runs the
+  separate pass for every row (the reference the fused path is tested against).
 
 With verify_coef = 0 the mixin still stores rollouts but adds nothing to the loss, so a base RL run and an
 RL^V run differ in that one number.
@@ -21,14 +32,18 @@ import torch
 from trl import GRPOTrainer, RLOOTrainer
 
 from rlv.grading import extract_boxed
-from rlv.verifier import (answer_token_ids, forward_logits, strip_trailing, verification_batch, verification_loss,
-                          verification_suffix_ids)
+from rlv.verifier import (answer_token_ids, forward_logits, fused_layout, strip_trailing, verification_batch,
+                          verification_loss, verification_suffix_ids)
 
 
 class VerificationMixin:
-    def __init__(self, *args, verify_coef: float = 1.0, rollout_store=None, **kwargs):
+    def __init__(self, *args, verify_coef: float = 1.0, rollout_store=None, fuse_verification: bool = True,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.verify_coef = verify_coef
+        self.fuse_verification = fuse_verification
+        self._fuse_next_pass = False
+        self._verdict_logits = None
         self.rollout_store = rollout_store
         tokenizer = self.processing_class
         self.yes_id, self.no_id = answer_token_ids(tokenizer)
@@ -70,10 +85,19 @@ class VerificationMixin:
         self.rollout_store.append(rows)
 
     def _compute_loss(self, model, inputs):
-        loss = super()._compute_loss(model, inputs)
         if self.verify_coef == 0:
-            return loss
-        verify_loss, verify_accuracy = self._verification_loss(model, inputs)
+            return super()._compute_loss(model, inputs)
+        self._fuse_next_pass = self.fuse_verification
+        try:
+            loss = super()._compute_loss(model, inputs)
+        finally:
+            self._fuse_next_pass = False
+        if self.fuse_verification:
+            verdict_logits, self._verdict_logits = self._verdict_logits, None
+        else:
+            verdict_logits = self._separate_verdict_logits(model, inputs)
+        verify_loss, verify_accuracy = verification_loss(verdict_logits, inputs["verification_labels"], self.yes_id,
+                                                         self.no_id)
         mode = "train" if self.model.training else "eval"
         scaled = self.loss_is_scaled_for_ga and mode == "train"
         normalizer = self.current_gradient_accumulation_steps if scaled else 1.0
@@ -81,15 +105,59 @@ class VerificationMixin:
         self._metrics[mode]["verifier/accuracy"].append(verify_accuracy.item())
         return loss + self.verify_coef * verify_loss / normalizer
 
-    def _verification_loss(self, model, inputs):
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **multimodal):
+        if not self._fuse_next_pass:
+            return super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, batch_size=batch_size,
+                compute_entropy=compute_entropy, compute_aux_loss=compute_aux_loss, **multimodal)
+        self._fuse_next_pass = False
+        if compute_aux_loss or any(value is not None for value in multimodal.values()):
+            raise NotImplementedError("the fused verification pass supports text-only, non-MoE models")
+        layout = fused_layout(input_ids, attention_mask, logits_to_keep, self.verification_suffix, self._drop_ids)
+        width = input_ids.size(1)
+        # TRL's labels (the completion window's real tokens), padded with -100 over the suffix columns
+        labels = torch.full_like(layout["input_ids"], -100)
+        labels[:, width - logits_to_keep:width] = input_ids[:, -logits_to_keep:].masked_fill(
+            attention_mask[:, -logits_to_keep:] == 0, -100)
+        unwrapped = self.accelerator.unwrap_model(model)
+        captured = []
+        hook = unwrapped.base_model.register_forward_hook(
+            lambda module, args, output: captured.append(output.last_hidden_state))
+        try:
+            with self.accelerator.autocast():
+                outputs = model(input_ids=layout["input_ids"], attention_mask=layout["attention_mask"], labels=labels,
+                                fused_lm_head=True)
+        finally:
+            hook.remove()
+        rows = torch.arange(input_ids.size(0), device=input_ids.device)
+        verdict_hidden = captured[0][rows, layout["verdict_index"]]
+        verdict_logits = unwrapped.get_output_embeddings()(verdict_hidden)
+        if not layout["fused"].all():
+            separate = ~layout["fused"]
+            verdict_logits = verdict_logits.clone()
+            verdict_logits[separate] = self._separate_verdict_logits(
+                model, self._split_rollouts(input_ids[separate], attention_mask[separate], logits_to_keep))
+        self._verdict_logits = verdict_logits
+        span = slice(width - 1 - logits_to_keep, width - 1)  # log_probs[:, t] scores the token at column t + 1
+        entropies = outputs.entropy[:, span] if compute_entropy else None
+        return outputs.log_probs[:, span], entropies, None
+
+    @staticmethod
+    def _split_rollouts(input_ids, attention_mask, completion_width):
+        return {"prompt_ids": input_ids[:, :-completion_width], "prompt_mask": attention_mask[:, :-completion_width],
+                "completion_ids": input_ids[:, -completion_width:],
+                "completion_mask": attention_mask[:, -completion_width:]}
+
+    def _separate_verdict_logits(self, model, inputs):
+        """Verdict logits from their own forward pass over prompt + stripped completion + suffix."""
         prompts = [row[mask.bool()].tolist() for row, mask in zip(inputs["prompt_ids"], inputs["prompt_mask"])]
         completions = [strip_trailing(row[mask.bool()].tolist(), self._drop_ids)
                        for row, mask in zip(inputs["completion_ids"], inputs["completion_mask"])]
         batch = verification_batch(prompts, completions, self.verification_suffix, self._drop_ids,
                                    self.processing_class.pad_token_id)
         batch = {k: v.to(inputs["prompt_ids"].device) for k, v in batch.items()}
-        last_logits = forward_logits(model, batch, last_only=True)[:, -1]
-        return verification_loss(last_logits, inputs["verification_labels"], self.yes_id, self.no_id)
+        return forward_logits(model, batch, last_only=True)[:, -1]
 
 
 class GRPOVerifierTrainer(VerificationMixin, GRPOTrainer):

@@ -50,8 +50,10 @@ def test_a_few_steps_train_and_store_every_rollout(kind, tiny, problems, tmp_pat
 
 
 @pytest.mark.parametrize("kind", ["grpo", "rloo"])
-def test_joint_loss_is_rl_loss_plus_lambda_times_hand_verification_loss(kind, tiny, problems, tmp_path):
+@pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
+def test_joint_loss_is_rl_loss_plus_lambda_times_hand_verification_loss(kind, fuse, tiny, problems, tmp_path):
     trainer, _ = make_trainer(kind, tiny, problems, tmp_path, verify_coef=0.7)
+    trainer.fuse_verification = fuse
     model, tokenizer = tiny
     trainer.model.train()
     batch = next(iter(trainer.get_train_dataloader()))
