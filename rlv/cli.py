@@ -33,18 +33,33 @@ def log(message: str) -> None:
 
 
 def cmd_data(args, params):
+    """One dataset's problem records: `params.source` picks the reader (rlv.tasks.loaders); without a source, or
+    with source "synthetic", the arithmetic generator gets every params key its signature accepts."""
+    import inspect
+
     from rlv.rollouts import write_parquet_atomic
     from rlv.tasks.arithmetic import generate
+    from rlv.tasks.loaders import load_problems
     from rlv.tasks.records import validate_problems
-    frame = generate(args.split, params["num_problems"], params["levels"], params["seed"],
-                     params.get("test_fraction", 0.2), family=params.get("family", "expression"))
-    write_parquet_atomic(validate_problems(frame, f"generated {args.split} split"), args.out)
-    log(f"wrote {len(frame)} {args.split} problems to {args.out}")
+    name = args.dataset or args.split
+    if params.get("source", "synthetic") == "synthetic":
+        split = params.get("split") or args.split or name
+        accepted = set(inspect.signature(generate).parameters) - {"split"}
+        frame = validate_problems(generate(split, **{k: v for k, v in params.items() if k in accepted}),
+                                  f"generated {split} split")
+    else:
+        frame = load_problems(params, name, log=log)
+    write_parquet_atomic(frame, args.out)
+    log(f"wrote {len(frame)} {name} problems to {args.out}")
 
 
 def cmd_base_model(args, params):
+    """The base model: a pretrained checkpoint (`pretrained`: a hub id in the local cache or a directory), copied
+    as safetensors with its tokenizer; else the tiny model built and warmed up on the training problems."""
     import pandas as pd
     import torch
+    if params.get("pretrained"):
+        return _copy_pretrained(params["pretrained"], args.out)
     from rlv.models import build_model, build_tokenizer, encode_pairs, tokenizer_corpus, warm_up, warmup_pairs
     from rlv.rollouts import atomic_directory
     from rlv.tasks.arithmetic import equation_checks
@@ -65,6 +80,25 @@ def cmd_base_model(args, params):
         tokenizer.save_pretrained(staging)
         pd.DataFrame(history).to_csv(staging / "warmup.csv", index=False)
     log(f"saved the base model to {args.out}")
+
+
+def _copy_pretrained(source: str, out: str) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rlv.rollouts import atomic_directory
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype="auto", trust_remote_code=False,
+                                                     use_safetensors=True)
+    except (OSError, ValueError) as exc:  # a missing/unreachable checkpoint, a malformed id or no safetensors
+        raise SystemExit(f"config key base_model.pretrained: cannot load {source!r} as safetensors weights from a "
+                         f"local directory or the local Hugging Face cache (HF_HUB_OFFLINE="
+                         f"{os.environ.get('HF_HUB_OFFLINE', '')}): {exc}") from exc
+    with atomic_directory(out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        (staging / "pretrained.json").write_text(json.dumps({"pretrained": str(source)}) + "\n")
+    log(f"copied {source} ({sum(p.numel() for p in model.parameters()):,} parameters, {model.dtype}) to {out}")
 
 
 def cmd_train(args, params):
@@ -209,10 +243,13 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(func=func)
         return sub
 
-    sub = stage("data", cmd_data, "generate a split of the synthetic arithmetic task (keys: num_problems, levels, seed, test_fraction)")
-    sub.add_argument("--split", choices=["train", "test"], required=True)
+    sub = stage("data", cmd_data, "the problems of one dataset: a split of the synthetic arithmetic task (keys: "
+                "num_problems, levels, seed, test_fraction, family) or, with `source`, a real benchmark (keys: one "
+                "entry of the config's `datasets`; see rlv.tasks.loaders)")
+    sub.add_argument("--dataset", help="dataset name (in messages; for the synthetic source the split by default)")
+    sub.add_argument("--split", choices=["train", "test"], help="synthetic source: the split to draw")
     sub.add_argument("--out", required=True, help="Parquet file of problem records")
-    sub = stage("base-model", cmd_base_model, "build the tokenizer and tiny model and warm them up on worked solutions (keys: vocab_size, architecture, warmup, seed, threads)")
+    sub = stage("base-model", cmd_base_model, "build the tokenizer and tiny model and warm them up on worked solutions (keys: vocab_size, architecture, warmup, seed, threads), or copy a pretrained checkpoint (key: pretrained)")
     sub.add_argument("--data", required=True, help="training problems (Parquet)")
     sub.add_argument("--out", required=True, help="model directory (safetensors + tokenizer)")
     sub = stage("train", cmd_train, "run RL (GRPO / leave-one-out PPO) with or without the verification loss (keys: see rlv.train)")

@@ -51,7 +51,14 @@ BAD = [  # (dotted key, bad value, text the error must contain)
     ("rl.runs", {"base": {"trainer": "grpo", "verify_coef": 0}}, "should not be valid"),
     ("rl.runs", {"grpo-v": {"trainer": "grpo", "verify_coef": 0}}, "does not match"),
     ("eval.num_samples", 0, "minimum"),
-    ("eval.datasets", ["math500"], "is not one of ['test']"),
+    ("eval.datasets", ["math-500"], "does not match"),
+    ("datasets", {"train": {"source": "csv"}}, "is not one of ['synthetic', 'math_dir', 'jsonl'"),
+    ("datasets", {"train": {"source": "jsonl"}}, "'path' is a required property"),
+    ("datasets", {"train": {"source": "hf"}}, "is not valid under any of the given schemas"),
+    ("datasets", {"train": {"source": "synthetic", "split": "dev"}}, "is not one of ['train', 'test']"),
+    ("datasets", {"test": {"source": "synthetic"}}, "'train' is a required property"),
+    ("datasets", {"train": {"source": "gpqa", "path": "g.csv", "domian": "Physics"}}, "('domian' was unexpected)"),
+    ("base_model.vocab_size", DELETE, "'vocab_size' is a required property"),
     ("sweep.strategies", ["best_of_n:p_no"], "is not one of"),
     ("sweep.confidence", 1.5, "exclusiveMaximum"),
     ("figures.parallel_scaling.dataset", 3, "is not of type 'string'"),
@@ -70,9 +77,10 @@ def test_bad_value_names_the_key_and_what_it_allows(path, value, expected):
         assert f"['{key}']" in message or f"'{key}'" in message
 
 
-def test_the_default_and_test_configs_are_valid():
+def test_the_default_test_and_paper_configs_are_valid():
     validate(copy.deepcopy(DEFAULT), SCHEMA)
     validate(yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text()), SCHEMA)
+    validate(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()), SCHEMA)
 
 
 def test_every_schema_property_has_a_description():
@@ -93,6 +101,9 @@ def test_every_schema_property_has_a_description():
 @pytest.mark.parametrize("path,value,expected", [
     ("eval.num_samples", 0, "On instance['eval']['num_samples']"),
     ("eval.runs", ["base", "ppo"], "config key eval.runs: 'ppo' is neither 'base' nor a run of rl.runs"),
+    ("eval.datasets", ["test", "math500"], "config key eval.datasets: 'math500' is not a dataset of datasets"),
+    ("datasets", {"train": {"source": "synthetic"}, "test": {"source": "jsonl", "path": "no/such/file.jsonl"}},
+     "config key datasets.test.path: no such file or directory: 'no/such/file.jsonl'"),
 ])
 def test_snakemake_stops_before_any_job(tmp_path, path, value, expected):
     (tmp_path / "config").mkdir()

@@ -8,6 +8,9 @@ import yaml
 RL_RUNS = list(config["rl"]["runs"])
 EVAL_RUNS = config["eval"]["runs"]
 DATASETS = config["eval"]["datasets"]
+# Problem sets by name (config `datasets`), each built into results/data/{name}.parquet; `train` feeds the
+# warm-up and RL. Without the section: the synthetic task's train and test splits.
+DATA_SPECS = config.get("datasets") or {split: {"source": "synthetic", "split": split} for split in ("train", "test")}
 FIGURES = expand("results/figures/{figure}.{ext}", figure=["parallel_scaling"], ext=["png", "pdf"])
 
 for _run in EVAL_RUNS:
@@ -16,6 +19,21 @@ for _run in EVAL_RUNS:
 for _key in ("base_run", "verifier_run"):
     if config["figures"]["parallel_scaling"][_key] not in EVAL_RUNS:
         raise ValueError(f"config key figures.parallel_scaling.{_key}: must be one of eval.runs ({EVAL_RUNS})")
+
+if "train" not in DATA_SPECS:
+    raise ValueError(f"config key datasets: needs a dataset named 'train' (warm-up and RL problems); has {list(DATA_SPECS)}")
+for _name in DATASETS:
+    if _name not in DATA_SPECS:
+        raise ValueError(f"config key eval.datasets: {_name!r} is not a dataset of datasets ({list(DATA_SPECS)})")
+if config["figures"]["parallel_scaling"]["dataset"] not in DATASETS:
+    raise ValueError(f"config key figures.parallel_scaling.dataset: must be one of eval.datasets ({DATASETS})")
+for _name, _spec in DATA_SPECS.items():
+    if _spec["source"] == "synthetic" and "task" not in config:
+        raise ValueError(f"config key task: required by the synthetic dataset {_name!r}")
+    if _spec["source"] == "synthetic" and _spec.get("split", _name) not in ("train", "test"):
+        raise ValueError(f"config key datasets.{_name}.split: the synthetic source needs split 'train' or 'test'")
+    if _spec["source"] != "synthetic" and _spec.get("path") and not os.path.exists(_spec["path"]):
+        raise ValueError(f"config key datasets.{_name}.path: no such file or directory: {_spec['path']!r}")
 
 
 # The miniature design search (workflow/rules/experiments.smk): read only when its file is present.
@@ -26,12 +44,30 @@ MINIATURE_BASES = list(yaml.safe_load(open(MINIATURE_SEARCH))["bases"]) if os.pa
 wildcard_constraints:
     base="|".join(MINIATURE_BASES) or "no_base",
     run="|".join(["base", *RL_RUNS]),
-    dataset="|".join(DATASETS),
+    dataset="|".join(DATA_SPECS),
     split="train|test",
 
 
 def as_json(params: dict) -> str:
     return json.dumps(params, sort_keys=True)
+
+
+def dataset_input(name: str) -> list:
+    """The file or directory a dataset is read from (none for the synthetic source)."""
+    spec = DATA_SPECS[name]
+    return [spec["path"]] if spec["source"] != "synthetic" and spec.get("path") else []
+
+
+def data_params(name: str) -> dict:
+    """`rlv data` parameters of one dataset: its spec (plus the master seed, for GPQA's option order); for the
+    synthetic source also every key of `task` (the generator takes what its signature accepts) and the size."""
+    spec = DATA_SPECS[name]
+    if spec["source"] != "synthetic":
+        return {"seed": config["seed"], **spec}
+    split = spec.get("split", name)
+    task = {key: value for key, value in config["task"].items() if key not in ("train_problems", "test_problems")}
+    size = spec.get("num_problems", config["task"][f"{split}_problems"])
+    return {**task, **spec, "split": split, "num_problems": size, "seed": config["seed"]}
 
 
 def run_seed(run: str) -> int:

@@ -1,22 +1,17 @@
 rule problems:
-    """Synthetic arithmetic problems in MATH's record format, one split per file."""
+    """Problem records of one dataset of the config's `datasets` (synthetic arithmetic in MATH's record format, or a
+    real benchmark: MATH, MATH500, AIME, GPQA, a Parquet file or a Hugging Face dataset), one file per dataset."""
+    input:
+        lambda w: dataset_input(w.dataset),
     output:
-        "results/data/{split}.parquet",
+        "results/data/{dataset}.parquet",
     params:
-        p=lambda w: as_json(
-            {
-                "num_problems": config["task"][f"{w.split}_problems"],
-                "levels": config["task"]["levels"],
-                "seed": config["seed"],
-                "test_fraction": config["task"]["test_fraction"],
-                **{key: config["task"][key] for key in ("family",) if key in config["task"]},
-            }
-        ),
+        p=lambda w: as_json(data_params(w.dataset)),
     conda:
         "../../environment.yml"
     log:
-        "results/logs/problems/{split}.log",
+        "results/logs/problems/{dataset}.log",
     benchmark:
-        "results/benchmarks/problems/{split}.tsv"
+        "results/benchmarks/problems/{dataset}.tsv"
     shell:
-        "rlv data --split {wildcards.split} --params {params.p:q} --out {output:q} 2> {log:q}"
+        "rlv data --dataset {wildcards.dataset} --params {params.p:q} --out {output:q} 2> {log:q}"
