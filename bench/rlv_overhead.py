@@ -1,44 +1,96 @@
-"""Benchmark: time per training step of GRPO^V against GRPO, same model, config and seed, one after the other.
+"""Benchmark: time per training step of GRPO^V against GRPO on identical rollouts, in one process.
 
-Both runs start from the same base model and draw the same first rollouts; the ratio of their mean step times
-(TRL's `step_time`: generation + loss + backward + optimizer step) is what to read, together with the share of
-the step spent in the verification loss alone. Usage:
-    python bench/rlv_overhead.py --base results/models/base --data results/data/train.parquet [--steps 8]
+Each repetition generates one batch of rollouts (16 prompts x 8 rollouts, up to 160 tokens) with TRL's own
+`_generate_and_score_completions`, then runs the update (loss, backward, AdamW step) on that same batch three
+times from the same weights and optimizer state, in rotating order: GRPO (lambda = 0), GRPO^V with the
+verification question fused into the RL loss's forward pass (the default) and GRPO^V with its own separate
+pass. A training step is generation + update, so the step ratio is (gen + update^V) / (gen + update); the
+update ratio alone is printed too. The floor of the fused update ratio is the share of extra columns the
+suffix adds to the loss batch (compute is about linear in batch columns); the share of suffix tokens in each
+sequence (larger for short solutions) is printed beside it. Usage:
+    python bench/rlv_overhead.py --base results/models/base --data results/data/train.parquet [--steps 6]
 """
 
 import argparse
+import copy
 import json
-import tempfile
 import time
-from pathlib import Path
 
 import pandas as pd
+import torch
 
-from rlv.train import run_training
+from rlv.models import load_model
+from rlv.train import correctness_reward, prompt_dataset, trl_config
+from rlv.trainers import TRAINERS
+from rlv.verifier import fused_layout
+
+VARIANTS = {"grpo": (0.0, True), "grpo_v_fused": (1.0, True), "grpo_v_separate": (1.0, False)}
+
+
+def update_seconds(trainer, optimizer, inputs, coef, fuse):
+    trainer.verify_coef, trainer.fuse_verification = coef, fuse
+    start = time.perf_counter()
+    loss = trainer._compute_loss(trainer.model, inputs)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
+def suffix_shares(trainer, inputs):
+    """(mean share of suffix tokens in each prompt + completion + suffix, extra columns / loss-batch columns)."""
+    ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
+    mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
+    layout = fused_layout(ids, mask, inputs["completion_ids"].size(1), trainer.verification_suffix, trainer._drop_ids)
+    added = (layout["attention_mask"].sum(1) - mask.sum(1)).float()
+    return (added / layout["attention_mask"].sum(1)).mean().item(), layout["input_ids"].size(1) / ids.size(1) - 1
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default="results/models/base")
     parser.add_argument("--data", default="results/data/train.parquet")
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    problems = pd.read_parquet(args.data)
+    torch.set_num_threads(args.threads)
     params = {"trainer": "grpo", "steps": args.steps, "learning_rate": 1e-4, "prompts_per_step": 16,
               "num_generations": 8, "max_completion_length": 160, "temperature": 1.0, "beta": 0.0, "seed": 0,
-              "checkpoint_every": 10_000, "threads": args.threads}
-    times = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for run, coef in (("grpo", 0.0), ("grpo_v", 1.0)):
-            out = Path(tmp) / run
-            start = time.perf_counter()
-            metrics = run_training(args.base, problems, {**params, "verify_coef": coef}, run, out / "model",
-                                   out / "rollouts.parquet", out / "checkpoints", log=lambda _: None)
-            times[run] = {"mean_step_s": float(metrics["step_time"].iloc[1:].mean()),
-                          "wall_s": time.perf_counter() - start}
-    ratio = times["grpo_v"]["mean_step_s"] / times["grpo"]["mean_step_s"]
-    print(json.dumps({**times, "step_time_ratio": round(ratio, 3), "steps": args.steps}, indent=1))
+              "checkpoint_every": 10_000}
+    model, tokenizer = load_model(args.base)
+    trainer = TRAINERS["grpo"](model=model, reward_funcs=[correctness_reward], args=trl_config(params, "/tmp/rlv-bench"),
+                               train_dataset=prompt_dataset(pd.read_parquet(args.data), ""), processing_class=tokenizer)
+    trainer.current_gradient_accumulation_steps = 1  # set by `train()`, which this loop stands in for
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    batches = iter(trainer.get_train_dataloader())
+    times = {"generation": [], **{name: [] for name in VARIANTS}}
+    shares = []
+    for step in range(args.steps):
+        model.train()
+        start = time.perf_counter()
+        inputs = trainer._generate_and_score_completions(next(batches))
+        times["generation"].append(time.perf_counter() - start)
+        shares.append(suffix_shares(trainer, inputs))
+        weights, state = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+        names = list(VARIANTS)
+        for name in names[step % 3:] + names[:step % 3]:
+            model.load_state_dict(weights)
+            optimizer.load_state_dict(state)
+            times[name].append(update_seconds(trainer, optimizer, inputs, *VARIANTS[name]))
+    skip = 1 if args.steps > 1 else 0  # the first step warms up allocators and kernels
+    mean = {name: sum(values[skip:]) / len(values[skip:]) for name, values in times.items()}
+    gen = mean["generation"]
+    report = {
+        "mean_s": {name: round(value, 3) for name, value in mean.items()},
+        "step_ratio_fused": round((gen + mean["grpo_v_fused"]) / (gen + mean["grpo"]), 3),
+        "step_ratio_separate": round((gen + mean["grpo_v_separate"]) / (gen + mean["grpo"]), 3),
+        "update_ratio_fused": round(mean["grpo_v_fused"] / mean["grpo"], 3),
+        "update_ratio_separate": round(mean["grpo_v_separate"] / mean["grpo"], 3),
+        "floor_update_ratio": round(1 + sum(c for _, c in shares) / len(shares), 3),
+        "suffix_token_share": round(sum(t for t, _ in shares) / len(shares), 3),
+        "steps": args.steps, "threads": args.threads,
+    }
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

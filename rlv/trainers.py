@@ -19,7 +19,8 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
   position ids are TRL's own (column indices) and RoPE only sees position differences, so the verdict equals
   that of the separate left-padded pass. One backward serves both losses. TRL's old/reference log-prob
   passes run without the suffix, as before. Rows whose stripped completion tail is not the start of the
-  suffix (see `fused_layout`) get their verdict from a separate pass. `fuse_verification=False` runs the
+  suffix, and the few longest rows when widening the whole batch for them would cost more (see
+  `fused_layout`), get their verdict from a separate pass. `fuse_verification=False` runs the
   separate pass for every row (the reference the fused path is tested against).
 
 With verify_coef = 0 the mixin still stores rollouts but adds nothing to the loss, so a base RL run and an
@@ -42,6 +43,7 @@ class VerificationMixin:
         super().__init__(*args, **kwargs)
         self.verify_coef = verify_coef
         self.fuse_verification = fuse_verification
+        self.fused_split_long = True  # see `fused_layout`; False widens the batch for every row
         self._fuse_next_pass = False
         self._verdict_logits = None
         self.rollout_store = rollout_store
@@ -114,7 +116,8 @@ class VerificationMixin:
         self._fuse_next_pass = False
         if compute_aux_loss or any(value is not None for value in multimodal.values()):
             raise NotImplementedError("the fused verification pass supports text-only, non-MoE models")
-        layout = fused_layout(input_ids, attention_mask, logits_to_keep, self.verification_suffix, self._drop_ids)
+        layout = fused_layout(input_ids, attention_mask, logits_to_keep, self.verification_suffix, self._drop_ids,
+                              split_long=self.fused_split_long)
         width = input_ids.size(1)
         # TRL's labels (the completion window's real tokens), padded with -100 over the suffix columns
         labels = torch.full_like(layout["input_ids"], -100)

@@ -79,44 +79,56 @@ def verification_batch(prompts: list[list[int]], completions: list[list[int]], s
 
 
 def fused_layout(input_ids: torch.Tensor, attention_mask: torch.Tensor, completion_width: int, suffix: list[int],
-                 drop_ids: set[int]) -> dict[str, torch.Tensor]:
+                 drop_ids: set[int], split_long: bool = True) -> dict[str, torch.Tensor]:
     """The RL loss's batch (left-padded prompts, then a right-padded completion window of `completion_width`
     columns) with each row's verification suffix written right after its last real completion token.
 
     The suffix joins the completion as in `verification_batch`: trailing EOS/padding is dropped and the suffix
     follows; the dropped tail must be a prefix of the suffix (the end-of-turn token it re-opens with), so the
-    row still holds every completion token the RL loss scores, at its own column. Rows where that fails (e.g. a
-    generated pad token before the EOS) keep their plain layout and are flagged, to be verified separately.
-    Columns before each suffix are unchanged, so a causal model's outputs there are unchanged too.
-    Returns input_ids and attention_mask (width extended as needed), `verdict_index` (the column whose next
-    token is the verdict) and `fused` (bool per row)."""
+    row still holds every completion token the RL loss scores, at its own column. Columns before each suffix
+    are unchanged, so a causal model's outputs there are unchanged too. Short rows take the suffix inside
+    their own padding; the longest rows would widen the whole batch, so with `split_long` the batch is widened
+    only as far as minimizes (rows x width of the batch) + (rows x width of a separate verification pass over
+    the rows left out), i.e. a few very long rows get their verdict from a separate pass. Rows whose tail does
+    not join the suffix (e.g. a generated pad token before the EOS) are always left out.
+    Returns input_ids and attention_mask (widened as needed), `verdict_index` (the column whose next token is
+    the verdict; meaningless where not fused) and `fused` (bool per row: False = verify separately)."""
     rows, width = input_ids.shape
     start = width - completion_width
     window, window_mask = input_ids[:, start:].tolist(), attention_mask[:, start:].tolist()
+    prompt_lengths = attention_mask[:, :start].sum(1).tolist()
     plans = []
     for ids, mask in zip(window, window_mask):
         length = sum(mask)
         real = ids[:length]
         kept = len(strip_trailing(real, drop_ids))
         tail = real[kept:]
-        ok = mask[:length] == [1] * length and tail == suffix[:len(tail)]
-        plans.append((length, kept, ok))
-    new_width = max([width] + [start + kept + len(suffix) for _, kept, ok in plans if ok])
-    extended = torch.full((rows, new_width), 0, dtype=input_ids.dtype, device=input_ids.device)
+        plans.append((length, kept, mask[:length] == [1] * length and tail == suffix[:len(tail)]))
+    needs = sorted({kept + len(suffix) for _, kept, ok in plans if ok})
+    reach = needs[-1] if needs else 0
+    if split_long and needs:
+        def cost(limit):
+            left_out = [prompt_lengths[r] + kept + len(suffix) for r, (_, kept, ok) in enumerate(plans)
+                        if ok and kept + len(suffix) > limit]
+            separate = (len(left_out) + 1) * max(left_out) if left_out else 0  # +1: the cost of one more pass
+            return rows * (start + max(completion_width, limit)) + separate
+        reach = min([completion_width, *needs], key=cost)
+    plans = [(length, kept, ok and kept + len(suffix) <= max(reach, completion_width)) for length, kept, ok in plans]
+    new_width = start + max(completion_width, reach)
+    extended = torch.zeros((rows, new_width), dtype=input_ids.dtype, device=input_ids.device)  # 0s: masked out
     extended[:, :width] = input_ids
     extended_mask = torch.zeros((rows, new_width), dtype=attention_mask.dtype, device=attention_mask.device)
     extended_mask[:, :width] = attention_mask
-    verdict_index, fused = [], []
+    verdict_index = []
     for row, (length, kept, ok) in enumerate(plans):
+        end = start + kept + len(suffix)
         if ok:
-            end = start + kept + len(suffix)
             extended[row, start + length:end] = torch.tensor(suffix[length - kept:], dtype=input_ids.dtype)
             extended_mask[row, start + length:end] = 1
         verdict_index.append(end - 1 if ok else new_width - 1)
-        fused.append(ok)
     return {"input_ids": extended, "attention_mask": extended_mask,
             "verdict_index": torch.tensor(verdict_index, device=input_ids.device),
-            "fused": torch.tensor(fused, device=input_ids.device)}
+            "fused": torch.tensor([ok for *_, ok in plans], dtype=torch.bool, device=input_ids.device)}
 
 
 def forward_logits(model, batch: dict[str, torch.Tensor], last_only: bool = False) -> torch.Tensor:

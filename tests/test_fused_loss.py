@@ -10,13 +10,19 @@ from test_trainers import make_trainer
 from rlv.verifier import fused_layout, strip_trailing, verification_suffix_ids
 
 
+WINDOW = 48
+
+
 def varied_rollouts(trainer, tokenizer):
     """One generated batch with its completions cut to lengths that exercise every padding case."""
     trainer.model.train()
     inputs = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
-    ids, mask = inputs["completion_ids"].clone(), inputs["completion_mask"].clone()
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
-    width = ids.size(1)
+    width = WINDOW  # a wider completion window than generated: the short rows' suffixes fit in its padding
+    ids = torch.full((len(inputs["completion_ids"]), width), pad)
+    mask = torch.zeros_like(ids)
+    generated = inputs["completion_ids"].size(1)
+    ids[:, :generated], mask[:, :generated] = inputs["completion_ids"], inputs["completion_mask"]
     plans = {0: [5, 6, eos], 1: None, 2: [eos], 3: [7, pad, eos], 4: [8] * (width - 1) + [eos], 5: [9, 10, 11, 12],
              6: [13, eos], 7: [pad]}  # None: keep the generated row as it is
     for row, tokens in plans.items():
@@ -46,9 +52,17 @@ def loss_and_gradients(trainer, inputs, fuse):
 
 
 @pytest.mark.parametrize("kind", ["grpo", "rloo"])
-def test_fused_loss_and_gradients_equal_the_separate_pass(kind, tiny, problems, tmp_path):
-    trainer, _ = make_trainer(kind, tiny, problems, tmp_path, verify_coef=0.7)
+@pytest.mark.parametrize("split_long", [True, False], ids=["split", "widen"])
+def test_fused_loss_and_gradients_equal_the_separate_pass(kind, split_long, tiny, problems, tmp_path):
+    trainer, _ = make_trainer(kind, tiny, problems, tmp_path, verify_coef=0.7, prompts_per_step=4,
+                              num_generations=8)
+    trainer.fused_split_long = split_long
     inputs = varied_rollouts(trainer, tiny[1])
+    layout = fused_layout(torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1),
+                          torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
+                          inputs["completion_ids"].size(1), trainer.verification_suffix, trainer._drop_ids, split_long)
+    assert layout["fused"].sum() >= 4 and not layout["fused"][3]  # row 3's pad-then-EOS tail is verified apart
+    assert layout["fused"][4] != split_long  # the longest completion widens the batch only when not split
     trainer.model.eval()  # no dropout: both paths see the same function
     fused_loss, fused_grads = loss_and_gradients(trainer, inputs, fuse=True)
     separate_loss, separate_grads = loss_and_gradients(trainer, inputs, fuse=False)
@@ -92,7 +106,7 @@ def test_layout_puts_the_suffix_after_the_last_real_token(tiny):
     completions = [[50, 51, eos, pad, pad], [52, 53, 54, 55, 56]]  # finished early; truncated at the window
     input_ids = torch.tensor([p + c for p, c in zip(prompts, completions)])
     attention_mask = (input_ids != pad).long()
-    layout = fused_layout(input_ids, attention_mask, 5, suffix, {eos, pad})
+    layout = fused_layout(input_ids, attention_mask, 5, suffix, {eos, pad}, split_long=False)
     rows = [layout["input_ids"][r][layout["attention_mask"][r].bool()].tolist() for r in range(2)]
     assert rows[0] == [40, 41, 50, 51] + suffix
     assert rows[1] == [42, 43, 44, 45, 52, 53, 54, 55, 56] + suffix
@@ -102,6 +116,10 @@ def test_layout_puts_the_suffix_after_the_last_real_token(tiny):
         assert rows[r] == [t for t in input_ids[r].tolist() if t != pad][:len(prompts[r]) - prompts[r].count(pad)] + \
             strip_trailing([t for t in completions[r] if t != pad], {eos, pad}) + suffix
     assert layout["fused"].all()
+    # with splitting, one long row among many short ones is left out rather than widening every row
+    many = torch.cat([input_ids[:1].repeat(20, 1), input_ids[1:]])
+    split = fused_layout(many, (many != pad).long(), 5, suffix, {eos, pad})
+    assert split["fused"].tolist() == [True] * 20 + [False] and split["input_ids"].shape[1] == 4 + 2 + len(suffix)
     # a generated pad token before the EOS is not a prefix of the suffix: that row is flagged
     odd = torch.tensor([[40, 41, 50, pad, eos]])
     assert not fused_layout(odd, torch.ones_like(odd), 3, suffix, {eos, pad})["fused"].item()

@@ -18,11 +18,11 @@ def parity_reward(completions, **_):
     return [float(len(c[-1]["content"]) % 2 == 0) for c in completions]
 
 
-def make_trainer(kind, tiny, problems, tmp_path, verify_coef=1.0, steps=2):
+def make_trainer(kind, tiny, problems, tmp_path, verify_coef=1.0, steps=2, **overrides):
     model, tokenizer = tiny
     params = {"trainer": kind, "verify_coef": verify_coef, "steps": steps, "learning_rate": 1e-3,
               "prompts_per_step": 2, "num_generations": 4, "max_completion_length": 12, "temperature": 1.0,
-              "beta": 0.0, "seed": 0}
+              "beta": 0.0, "seed": 0, **overrides}
     store = RolloutStore(tmp_path / "rollouts.parquet", run=kind, seed=0)
     trainer = TRAINERS[kind](model=model, reward_funcs=[parity_reward], args=trl_config(params, str(tmp_path / "out")),
                              train_dataset=prompt_dataset(problems.head(16), ""), processing_class=tokenizer,
