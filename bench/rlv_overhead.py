@@ -5,9 +5,11 @@ Each repetition generates one batch of rollouts (16 prompts x 8 rollouts, up to 
 times from the same weights and optimizer state, in rotating order: GRPO (lambda = 0), GRPO^V with the
 verification question fused into the RL loss's forward pass (the default) and GRPO^V with its own separate
 pass. A training step is generation + update, so the step ratio is (gen + update^V) / (gen + update); the
-update ratio alone is printed too. The floor of the fused update ratio is the share of extra columns the
-suffix adds to the loss batch (compute is about linear in batch columns); the share of suffix tokens in each
-sequence (larger for short solutions) is printed beside it. Usage:
+update ratio alone is printed too. The floor of the fused update ratio is the share of row-columns the suffix
+adds to the loss batch (its widening plus the separate pass over the few longest rows left out of it; compute
+is about linear in rows x columns); the share of suffix tokens in each sequence (larger for short solutions)
+is printed beside it, since padding absorbs most of it. Threads default to 1: stabler on a loaded machine.
+Usage:
     python bench/rlv_overhead.py --base results/models/base --data results/data/train.parquet [--steps 6]
 """
 
@@ -38,12 +40,17 @@ def update_seconds(trainer, optimizer, inputs, coef, fuse):
 
 
 def suffix_shares(trainer, inputs):
-    """(mean share of suffix tokens in each prompt + completion + suffix, extra columns / loss-batch columns)."""
+    """(mean share of the suffix in each prompt + completion + suffix, the fused update's floor: extra
+    row-columns of the widened batch and of the separate pass over the rows left out / the loss batch's)."""
     ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
     mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
-    layout = fused_layout(ids, mask, inputs["completion_ids"].size(1), trainer.verification_suffix, trainer._drop_ids)
-    added = (layout["attention_mask"].sum(1) - mask.sum(1)).float()
-    return (added / layout["attention_mask"].sum(1)).mean().item(), layout["input_ids"].size(1) / ids.size(1) - 1
+    suffix = trainer.verification_suffix
+    layout = fused_layout(ids, mask, inputs["completion_ids"].size(1), suffix, trainer._drop_ids)
+    lengths = mask.sum(1).float() + len(suffix) - 1  # the suffix re-opens with the EOS a finished row ends with
+    left_out = lengths[~layout["fused"]]
+    extra = ids.size(0) * (layout["input_ids"].size(1) - ids.size(1)) + len(left_out) * (left_out.max().item()
+                                                                                         if len(left_out) else 0)
+    return ((len(suffix) - 1) / lengths).mean().item(), extra / ids.numel()
 
 
 def main():
@@ -51,7 +58,7 @@ def main():
     parser.add_argument("--base", default="results/models/base")
     parser.add_argument("--data", default="results/data/train.parquet")
     parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     params = {"trainer": "grpo", "steps": args.steps, "learning_rate": 1e-4, "prompts_per_step": 16,

@@ -13,7 +13,8 @@ Training (RL^V): L_verify = cross-entropy of the next token at the last position
 rollout's reward is 1 else "No" (full-vocabulary softmax, mean over rollouts).
 Scoring: s = p("Yes") from the same softmax; one forward pass per solution also yields the mean token
 log-prob of the solution under the policy (a free baseline verifier), because the solution's tokens precede
-the suffix and a causal model does not look ahead. The mean runs over every generated token, the closing
+the suffix and a causal model does not look ahead. The prompt, shared by the N solutions of a problem, is
+run once and its key/value cache reused (see `score_solutions`). The mean runs over every generated token, the closing
 end-of-turn token included (a chat template's suffix opens with it), so an empty answer still has a score.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from transformers import DynamicCache
 
 VERIFICATION_QUESTION = "Is this solution correct? Answer Yes or No"
 _SENTINEL = "\u2063SOLUTION\u2063"
@@ -152,31 +154,82 @@ def verification_loss(last_logits: torch.Tensor, labels: torch.Tensor, yes_id: i
     return loss, accuracy
 
 
-@torch.no_grad()
+def _prompt_prefixes(model, prompts: list[list[int]], pad_id: int, batch_size: int):
+    """Key/value cache of each distinct prompt (left-padded to one width) and its next-token log-probs."""
+    ids, mask = _left_padded(prompts, pad_id)
+    layers, logprobs = None, []
+    for begin in range(0, len(prompts), batch_size):
+        chunk = slice(begin, begin + batch_size)
+        out = model.base_model(input_ids=ids[chunk], attention_mask=mask[chunk],
+                          position_ids=(mask[chunk].cumsum(-1) - 1).clamp(min=0), use_cache=True)
+        logprobs.append(model.get_output_embeddings()(out.last_hidden_state[:, -1]).float().log_softmax(-1))
+        pieces = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        layers = pieces if layers is None else [(torch.cat([k, nk]), torch.cat([v, nv]))
+                                                for (k, v), (nk, nv) in zip(layers, pieces)]
+    return layers, mask, torch.cat(logprobs)
+
+
+def _left_padded(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(map(len, sequences))
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        ids[row, width - len(sequence):] = torch.tensor(sequence, dtype=torch.long)
+        mask[row, width - len(sequence):] = 1
+    return ids, mask
+
+
+@torch.inference_mode()
 def score_solutions(model, prompts: list[list[int]], completions: list[list[int]], suffix: list[int],
                     yes_id: int, no_id: int, drop_ids: set[int], pad_id: int, batch_size: int = 64,
                     progress=None) -> dict[str, list[float]]:
-    """p("Yes"), p("No") and the solution's mean token log-prob, one forward pass per solution.
+    """p("Yes"), p("No") and the solution's mean token log-prob, one prefill per solution.
 
-    Sequences are sorted by length and batched so padding stays small; results come back in input order."""
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(completions[i]))
+    The N solutions of a problem share its prompt, so each distinct prompt is run once and its key/value
+    cache is copied to its solutions; each solution then runs only its own tokens (completion with trailing
+    EOS/padding stripped, then the suffix), right-padded, at positions continuing its prompt. Solutions are
+    sorted by that length and batched, so padding stays small, and the vocabulary projection runs only where
+    it is read: the positions that predict a scored solution token and the verdict position. The first
+    solution token is predicted by the prompt's last position. Results come back in input order."""
+    distinct: dict[tuple[int, ...], int] = {}
+    prompt_of = [distinct.setdefault(tuple(p), len(distinct)) for p in prompts]
+    layers, prompt_mask, first_logprobs = _prompt_prefixes(model, [list(p) for p in distinct], pad_id, batch_size)
+    prompt_lengths = prompt_mask.sum(1)
+    lm_head = model.get_output_embeddings()
+    tails = []
+    for completion in completions:
+        kept = strip_trailing(list(completion), drop_ids)
+        counted = len(kept) + (1 if completion and completion[-1] == suffix[0] else 0)  # + the closing EOS
+        tails.append((kept + list(suffix), counted))
+    order = sorted(range(len(tails)), key=lambda i: len(tails[i][0]))
     p_yes, p_no, mean_logprob = [0.0] * len(order), [0.0] * len(order), [0.0] * len(order)
     for begin in range(0, len(order), batch_size):
         chunk = order[begin:begin + batch_size]
-        batch = verification_batch([prompts[i] for i in chunk], [completions[i] for i in chunk], suffix,
-                                   drop_ids, pad_id)
-        logits = forward_logits(model, batch).float()
-        probs = logits[:, -1].softmax(-1)
-        logprobs = logits[:, :-1].log_softmax(-1)
-        targets = batch["input_ids"][:, 1:]
-        token_logprobs = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # position t predicts t+1
+        rows = torch.tensor([prompt_of[i] for i in chunk])
+        width = len(tails[chunk[-1]][0])
+        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
         for row, i in enumerate(chunk):
-            start, end = batch["completion_start"][row].item(), batch["completion_end"][row].item()
-            if completions[i] and completions[i][-1] == suffix[0]:
-                end += 1  # the solution's own end-of-turn token opens the suffix: count it as generated
-            span = token_logprobs[row, start - 1:end - 1]
-            mean_logprob[i] = span.mean().item() if end > start else 0.0
-            p_yes[i], p_no[i] = probs[row, yes_id].item(), probs[row, no_id].item()
+            ids[row, :len(tails[i][0])] = torch.tensor(tails[i][0])
+            mask[row, :len(tails[i][0])] = 1
+        cache = DynamicCache(ddp_cache_data=[(k[rows], v[rows]) for k, v in layers])
+        hidden = model.base_model(input_ids=ids, attention_mask=torch.cat([prompt_mask[rows], mask], 1),
+                             position_ids=prompt_lengths[rows, None] + torch.arange(width), past_key_values=cache,
+                             use_cache=False).last_hidden_state
+        lengths = mask.sum(1)
+        verdict = lm_head(hidden[torch.arange(len(chunk)), lengths - 1]).float().softmax(-1)
+        # token j >= 1 of a tail is predicted at tail position j - 1; token 0 by the prompt's last position
+        counted = torch.tensor([tails[i][1] for i in chunk])
+        row_index, position = (torch.arange(width - 1)[None] < (counted - 1)[:, None]).nonzero(as_tuple=True)
+        logprobs = lm_head(hidden[row_index, position]).float().log_softmax(-1)
+        token_logprobs = torch.zeros(len(chunk), width)
+        token_logprobs[row_index, position + 1] = logprobs.gather(-1, ids[row_index, position + 1, None]).squeeze(-1)
+        token_logprobs[:, 0] = first_logprobs[rows].gather(-1, ids[:, :1]).squeeze(-1)
+        sums = (token_logprobs * (torch.arange(width)[None] < counted[:, None])).sum(1)
+        means = torch.where(counted > 0, sums / counted.clamp(min=1), torch.zeros(()))
+        for row, i in enumerate(chunk):
+            p_yes[i], p_no[i] = verdict[row, yes_id].item(), verdict[row, no_id].item()
+            mean_logprob[i] = means[row].item()
         if progress is not None:
             progress(len(chunk))
     return {"p_yes": p_yes, "p_no": p_no, "mean_logprob": mean_logprob}

@@ -96,3 +96,45 @@ def test_loss_gradient_reaches_the_model(tiny):
     loss, _ = verification_loss(forward_logits(model, batch)[:, -1], torch.tensor([1.0, 0.0]), yes, no)
     loss.backward()
     assert model.get_input_embeddings().weight.grad[yes].abs().sum() > 0
+
+
+def brute_force_scores(model, prompt, completion, suffix, yes, no, drop):
+    """One unpadded forward pass over prompt + stripped completion + suffix, read position by position."""
+    kept = completion
+    while kept and kept[-1] in drop:
+        kept = kept[:-1]
+    ids = prompt + kept + suffix
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([ids])).logits[0].float()
+    probs = logits[-1].softmax(-1)
+    counted = len(kept) + (1 if completion and completion[-1] == suffix[0] else 0)
+    logprobs = logits.log_softmax(-1)
+    token_lp = [logprobs[len(prompt) + j - 1, ids[len(prompt) + j]].item() for j in range(counted)]
+    return probs[yes].item(), probs[no].item(), sum(token_lp) / counted if counted else 0.0
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 64])
+def test_scores_of_many_solutions_per_problem_match_one_pass_each(tiny, batch_size):
+    """Shared prompts, every length and ending (EOS, truncated, EOS only, empty, pad before EOS)."""
+    model, tokenizer = tiny
+    yes, no = answer_token_ids(tokenizer)
+    suffix = verification_suffix_ids(tokenizer)
+    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    drop = {eos, pad}
+    generator = torch.Generator().manual_seed(0)
+    problem_prompts = [prompt_ids(tokenizer, p, "") for p in PROBLEMS + ["Compute $(46+23-63)\\times 2$."]]
+    prompts, completions = [], []
+    for sample in range(24):
+        body = torch.randint(3, len(tokenizer), (int(torch.randint(0, 30, (1,), generator=generator)),),
+                             generator=generator).tolist()
+        ending = [[eos], [], [pad, eos], [eos]][sample % 4]
+        prompts.append(problem_prompts[sample % 3])
+        completions.append(body + ending)
+    completions[0], completions[1] = [], [eos]
+    scores = score_solutions(model, prompts, completions, suffix, yes, no, drop, pad, batch_size=batch_size)
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        p_yes, p_no, mean_lp = brute_force_scores(model, prompt, completion, suffix, yes, no, drop)
+        assert scores["p_yes"][i] == pytest.approx(p_yes, rel=1e-4, abs=1e-7)
+        assert scores["p_no"][i] == pytest.approx(p_no, rel=1e-4, abs=1e-7)
+        assert scores["mean_logprob"][i] == pytest.approx(mean_lp, rel=1e-4, abs=1e-6)
+    assert scores["mean_logprob"][0] == 0.0 and scores["mean_logprob"][1] != 0.0
