@@ -30,13 +30,18 @@ the weight. For mean_logprob (and any score column whose name ends in "logprob")
 exp(score), the geometric-mean token probability, because vote weights must be non-negative.
 Votes enumerate all C(n, k) subsets when there are at most num_subsets of them, otherwise they use
 num_subsets random subsets shared by all problems. Everything is vectorized over problems and subsets.
+Cost: each score column is sorted and tie-averaged once for every n; votes run over small chunks of
+problems so that the gathered (problem, subset, member) cells stay in cache, which is several times
+faster than one large gather.
 
-Uncertainty: a percentile bootstrap over problems of the mean per-problem value. Verifier quality:
+Uncertainty: a percentile bootstrap over problems of the mean per-problem value; the resamples are
+seeded by (seed, n), so every strategy at one n uses the same ones (drawn once). Verifier quality:
 threshold accuracy and AUROC (Mann-Whitney with average ranks), pooled over all samples and within
 each problem; the within-problem AUROC is the one that matters for picking among a problem's own
 samples, since a verifier that only knows problem difficulty has a high pooled AUROC but 0.5 within.
 """
 
+import functools
 import itertools
 import math
 
@@ -44,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 STRATEGIES = ("pass_at_n", "majority", "best_of_n", "weighted_vote")
-_MAX_VOTE_CELLS = 1 << 22  # bound on problems * subsets * answers held in memory by one vote chunk
+_VOTE_CHUNK_CELLS = 1 << 15  # problems per vote chunk: (problem, subset, member or answer) cells, cache-sized
 
 
 def pass_at_k(num_correct: np.ndarray, n: int, k: int) -> np.ndarray:
@@ -59,10 +64,17 @@ def pass_at_k(num_correct: np.ndarray, n: int, k: int) -> np.ndarray:
 
 def best_of_n(scores: np.ndarray, correct: np.ndarray, k: int) -> np.ndarray:
     """Expected correctness of the top-scoring solution of a uniform k-subset (uniform tie-breaking)."""
-    scores = np.asarray(scores, dtype=float)
-    P, n = scores.shape
+    tied_correct = tie_averaged_correctness(scores, correct)
+    n = tied_correct.shape[1]
     if not 1 <= k <= n:
         raise ValueError(f"need 1 <= k <= n, got n={n} k={k}")
+    return tied_correct @ _max_rank_weights(n, k)
+
+
+def tie_averaged_correctness(scores: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """(P, n) correctness sorted by ascending score, each tie group replaced by its mean (see module doc)."""
+    scores = np.asarray(scores, dtype=float)
+    P, n = scores.shape
     if not np.isfinite(scores).all():
         raise ValueError("best_of_n needs finite scores")
     order = np.argsort(scores, axis=1, kind="stable")
@@ -72,9 +84,15 @@ def best_of_n(scores: np.ndarray, correct: np.ndarray, k: int) -> np.ndarray:
     starts_group[:, 1:] = sorted_scores[:, 1:] != sorted_scores[:, :-1]
     group = np.cumsum(starts_group.ravel()) - 1  # each row starts a new group, so ids never span rows
     group_mean = np.bincount(group, weights=sorted_correct.ravel()) / np.bincount(group)
-    tied_correct = group_mean[group].reshape(P, n)
-    p_is_max = np.array([math.comb(i, k - 1) / math.comb(n, k) for i in range(n)])
-    return tied_correct @ p_is_max
+    return group_mean[group].reshape(P, n)
+
+
+@functools.lru_cache(maxsize=64)
+def _max_rank_weights(n: int, k: int) -> np.ndarray:
+    """P(the item at ascending rank i is the max of a uniform k-subset) = C(i, k-1) / C(n, k)."""
+    weights = np.array([math.comb(i, k - 1) / math.comb(n, k) for i in range(n)])
+    weights.setflags(write=False)
+    return weights
 
 
 def subset_indices(n: int, k: int, num_subsets: int, rng: np.random.Generator) -> np.ndarray:
@@ -128,8 +146,9 @@ def votes(codes: np.ndarray, weight_sets: list, code_correct: np.ndarray, subset
     for weights in weight_sets:
         if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
             raise ValueError("vote weights must be finite and non-negative")
-    cells_per_problem = len(subsets) * (max(int(codes.max()) + 1, 1) + 1)  # answers + the no-answer column
-    rows = max(1, _MAX_VOTE_CELLS // cells_per_problem)
+    # the gathered (subset, member) cells or the (subset, answer) table, answers + the no-answer column
+    cells_per_problem = len(subsets) * max(subsets.shape[1], int(codes.max(initial=0)) + 2)
+    rows = max(1, _VOTE_CHUNK_CELLS // cells_per_problem)  # small chunks: the gathers stay in cache (5x faster)
     chunks = [
         _vote_chunk(codes[s : s + rows], [None if w is None else w[s : s + rows] for w in weight_sets],
                     np.asarray(code_correct)[s : s + rows], subsets)
@@ -177,11 +196,18 @@ def bootstrap_ci(
     values: np.ndarray, num_resamples: int, confidence: float, rng: np.random.Generator
 ) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean of values, resampling problems with replacement."""
+    lows, highs = bootstrap_cis(np.asarray(values, dtype=float)[None], num_resamples, confidence, rng)
+    return float(lows[0]), float(highs[0])
+
+
+def bootstrap_cis(values: np.ndarray, num_resamples: int, confidence: float, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """`bootstrap_ci` for each row of (S, P) values, all rows resampling the same problems."""
     values = np.asarray(values, dtype=float)
-    resamples = rng.integers(0, len(values), size=(num_resamples, len(values)))
-    means = values[resamples].mean(axis=1)
-    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
+    resamples = rng.integers(0, values.shape[1], size=(num_resamples, values.shape[1]))
+    quantiles = [np.quantile(row[resamples].mean(axis=1), [(1 - confidence) / 2, (1 + confidence) / 2])
+                 for row in values]
+    return np.array([q[0] for q in quantiles]), np.array([q[1] for q in quantiles])
 
 
 def _grouped_auroc(groups, scores, labels):
@@ -253,6 +279,8 @@ def sweep(
     bad_ns = [n for n in ns if not 1 <= n <= n_max]
     if bad_ns:
         raise ValueError(f"budgets {bad_ns} are outside 1..{n_max} (the pool size)")
+    tied = {score: tie_averaged_correctness(scores[score], correct) for strategy, score in parsed
+            if strategy == "best_of_n"}
     rows = []
     for n in ns:
         # fixed streams per (seed, n): subsets and bootstrap resamples don't depend on the other requests
@@ -261,14 +289,19 @@ def sweep(
         weight_sets = [None if strategy == "majority" else _vote_weights(scores[score], score)
                        for strategy, score in voting]
         voted = dict(zip(voting, votes(codes, weight_sets, correct, subsets))) if voting else {}
+        results = []
         for strategy, score in parsed:
             if strategy == "pass_at_n":
                 per_problem = pass_at_k(correct.sum(axis=1), n_max, n)
             elif strategy == "best_of_n":
-                per_problem = best_of_n(scores[score], correct, n)
+                per_problem = tied[score] @ _max_rank_weights(n_max, n)
             else:
                 per_problem = voted[(strategy, score)]
-            low, high = bootstrap_ci(per_problem, num_bootstrap, confidence, np.random.default_rng((seed, n, 1)))
-            rows.append((strategy, score, n, float(per_problem.mean()), low, high, len(problem_ids)))
+            results.append((strategy, score, per_problem))
+        # every strategy at one n resamples the same problems: the stream is seeded by (seed, n) alone
+        stacked = np.stack([per_problem for *_, per_problem in results])
+        lows, highs = bootstrap_cis(stacked, num_bootstrap, confidence, np.random.default_rng((seed, n, 1)))
+        for (strategy, score, per_problem), low, high in zip(results, lows, highs):
+            rows.append((strategy, score, n, float(per_problem.mean()), float(low), float(high), len(problem_ids)))
     columns = ["strategy", "score", "n", "accuracy", "ci_low", "ci_high", "num_problems"]
     return pd.DataFrame(rows, columns=columns)

@@ -305,3 +305,25 @@ def test_sweep_rejects_ragged_pools_and_large_n():
         sweep(frame, [2, 6], ["majority"])
     with pytest.raises(ValueError, match="unknown strategy"):
         sweep(frame, [2], ["best_of_n"])
+
+
+def test_sweep_rows_equal_the_public_estimators_and_a_bootstrap_seeded_by_n():
+    """Every sweep row is the per-problem estimator with bootstrap_ci on the (seed, n, 1) stream, exactly."""
+    frame = random_pool(np.random.default_rng(15), 9, 12)  # C(12, k) > 40 for 2 <= k <= 10: sampled subsets
+    seed, subsets_per_n = 4, 40
+    result = sweep(frame, [1, 3, 7, 12], ALL_STRATEGIES, num_subsets=subsets_per_n, num_bootstrap=300, seed=seed)
+    codes, correct, _ = encode_answers(frame)
+    scores = {c: np.array(per_problem_lists(frame, c)) for c in ("p_yes", "mean_logprob")}
+    for row in result.itertuples():
+        subsets = subset_indices(12, row.n, subsets_per_n, np.random.default_rng((seed, row.n, 0)))
+        if row.strategy == "pass_at_n":
+            expected = pass_at_k(correct.sum(axis=1), 12, row.n)
+        elif row.strategy == "majority":
+            expected = vote(codes, np.ones(codes.shape), correct, subsets)
+        elif row.strategy == "best_of_n":
+            expected = best_of_n(scores[row.score], correct, row.n)
+        else:
+            weights = np.exp(scores[row.score]) if row.score == "mean_logprob" else scores[row.score]
+            expected = vote(codes, weights, correct, subsets)
+        low, high = bootstrap_ci(expected, 300, 0.95, np.random.default_rng((seed, row.n, 1)))
+        assert (row.accuracy, row.ci_low, row.ci_high) == (expected.mean(), low, high)
