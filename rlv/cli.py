@@ -181,18 +181,47 @@ def cmd_sweep(args, params):
 
 
 def cmd_figure(args, params):
+    """One figure: its tables as keyword arguments (`--metrics` takes run directories or metrics.csv files)."""
     import pandas as pd
     from rlv.figures import FIGURES
-    FIGURES[args.name](pd.read_parquet(args.sweep), args.out, params)
+    tables = {}
+    if args.sweep:
+        tables["sweep"] = pd.read_parquet(args.sweep)
+    if args.efficiency:
+        tables["efficiency"] = pd.read_parquet(args.efficiency)
+    if args.metrics:
+        tables["metrics"] = [pd.read_csv(Path(p) / "metrics.csv" if Path(p).is_dir() else p) for p in args.metrics]
+    FIGURES[args.name](out=args.out, params=params, **tables)
     log(f"wrote {args.out}")
 
 
+def cmd_efficiency(args, params):
+    import pandas as pd
+    from rlv.efficiency import compute_ratios
+    from rlv.rollouts import write_parquet_atomic
+    ratios = compute_ratios(pd.read_parquet(args.sweep), args.dataset, params["base_run"], params["verifier_run"],
+                            params.get("base_strategy", "majority"),
+                            tuple(params.get("verifier_strategies", ["best_of_n:p_yes", "weighted_vote:p_yes"])))
+    write_parquet_atomic(ratios, args.out)
+    log(f"wrote {args.out}: {int(ratios['ratio'].notna().sum())} of {len(ratios)} ratios defined")
+
+
 def cmd_summary(args, params):
+    """The summary; with --efficiency and --scores (and params.claims) it opens with the paper's claims."""
     import pandas as pd
     from rlv.rollouts import write_text_atomic
     from rlv.summary import render_summary
-    text = render_summary([pd.read_parquet(p) for p in args.sweeps], [pd.read_parquet(p) for p in args.verifiers],
-                          params["ns"], params.get("labels", {}))
+    sweeps = [pd.read_parquet(p) for p in args.sweeps]
+    efficiency, claims = None, None
+    if args.efficiency:
+        efficiency = {t["dataset"].iloc[0]: t for t in map(pd.read_parquet, args.efficiency) if len(t)}
+    if args.scores and efficiency is not None and "claims" in params:
+        from rlv.claims import claim_rows
+        scored = {(f["run"].iloc[0], f["dataset"].iloc[0]): f for f in map(pd.read_parquet, args.scores)}
+        claims = claim_rows({s["dataset"].iloc[0]: s for s in sweeps}, efficiency, scored, params["claims"],
+                            params.get("labels", {}))
+    text = render_summary(sweeps, [pd.read_parquet(p) for p in args.verifiers], params["ns"],
+                          params.get("labels", {}), claims, efficiency)
     write_text_atomic(text, args.out)
     log(f"wrote {args.out}")
 
@@ -276,13 +305,24 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--scores", nargs="+", required=True, help="scored evaluation rollouts, one file per run")
     sub.add_argument("--out", required=True, help="sweep table (Parquet)")
     sub.add_argument("--verifier-out", required=True, help="verifier metrics table (Parquet)")
-    sub = stage("figure", cmd_figure, "draw one figure from a sweep table")
+    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview) from its tables")
     sub.add_argument("name", help="figure name, e.g. parallel_scaling")
-    sub.add_argument("--sweep", required=True)
+    sub.add_argument("--sweep", help="sweep table (parallel_scaling)")
+    sub.add_argument("--efficiency", help="compute-ratio table, marked on parallel_scaling")
+    sub.add_argument("--metrics", nargs="+", help="RL run directories or their metrics.csv (training_dynamics)")
     sub.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
-    sub = stage("summary", cmd_summary, "headline numbers of every run as Markdown (keys: ns, labels)")
+    sub = stage("efficiency", cmd_efficiency, "iso-accuracy compute ratio N_base / N_RL^V from a sweep table (keys: "
+                "base_run, verifier_run, base_strategy, verifier_strategies)")
+    sub.add_argument("--sweep", required=True, help="sweep table (Parquet)")
+    sub.add_argument("--dataset", required=True, help="dataset of the sweep to compare on")
+    sub.add_argument("--out", required=True, help="compute-ratio table (Parquet)")
+    sub = stage("summary", cmd_summary, "the paper's claims and headline numbers of every run as Markdown (keys: ns, "
+                "labels, claims: dataset, base_run, verifier_run, easy_to_hard, out_of_domain, num_bootstrap, "
+                "confidence, seed)")
     sub.add_argument("--sweeps", nargs="+", required=True, help="sweep tables, one per dataset")
     sub.add_argument("--verifiers", nargs="+", required=True, help="verifier tables, in the same dataset order")
+    sub.add_argument("--efficiency", nargs="+", help="compute-ratio tables, one per dataset")
+    sub.add_argument("--scores", nargs="+", help="scored samples of the base and RL^V runs (for the claims' CIs)")
     sub.add_argument("--out", required=True, help="Markdown file")
     sub = stage("design-config", cmd_design_config, "the workflow config of one base of a design search: the active "
                 "config (--params) with the base's overrides and one RL run per (design, lambda, seed)")

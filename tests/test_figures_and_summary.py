@@ -1,10 +1,16 @@
-"""The parallel-scaling figure and the summary, drawn from a real sweep over synthetic scored samples."""
+"""The figures and the summary (with the paper's claims and their verdicts), from real sweeps over synthetic
+scored samples and from hand-built tables whose numbers are worked out by hand."""
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from rlv.aggregate import sweep
+from rlv.claims import (claim_rows, gain_verdict, per_problem_at_n_max, ratio_evidence, ratio_verdict,
+                        relative_gain)
+from rlv.efficiency import compute_ratios
 from rlv.figures import FIGURES
 from rlv.summary import render_summary
 
@@ -35,7 +41,8 @@ def sweep_table():
 def test_parallel_scaling_writes_png_and_pdf(sweep_table, tmp_path):
     out = tmp_path / "figures" / "parallel_scaling.png"
     FIGURES["parallel_scaling"](sweep_table, str(out), {"dataset": "test", "base_run": "grpo", "verifier_run": "grpo_v",
-                                                         "labels": {"grpo": "GRPO", "grpo_v": "GRPO$^V$"}})
+                                                         "labels": {"grpo": "GRPO", "grpo_v": "GRPO$^V$"}},
+                                efficiency=compute_ratios(sweep_table, "test", "grpo", "grpo_v"))
     assert out.read_bytes()[:4] == b"\x89PNG" and out.with_suffix(".pdf").read_bytes()[:4] == b"%PDF"
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temporary files left
 
@@ -54,3 +61,117 @@ def test_summary_reports_each_run_strategy_and_verifier(sweep_table):
     row = sweep_table[(sweep_table["run"] == "grpo") & (sweep_table["strategy"] == "majority") & (sweep_table["n"] == 4)]
     assert f"{row['accuracy'].iloc[0]:.3f}" in text
     assert "| GRPO$^V$ | weighted p(Yes) |" in text and "| GRPO$^V$ | p_yes | 0.700 | 0.800 | 0.650 | 20 |" in text
+
+
+def test_training_dynamics_draws_runs_with_and_without_the_verifier(tmp_path):
+    steps = np.arange(1, 11)
+    plain = pd.DataFrame({"run": "grpo", "step": steps, "reward": np.linspace(0.3, 0.5, 10)})
+    joint = plain.assign(run="grpo_v", **{"verifier/loss": np.linspace(0.9, 0.6, 10),
+                                          "verifier/accuracy": np.linspace(0.5, 0.7, 10)})
+    out = tmp_path / "training_dynamics.png"
+    FIGURES["training_dynamics"](metrics=[plain, joint], out=str(out), params={"labels": {"grpo_v": "GRPO$^V$"}})
+    assert out.read_bytes()[:4] == b"\x89PNG" and out.with_suffix(".pdf").read_bytes()[:4] == b"%PDF"
+    with pytest.raises(ValueError, match=r"lack columns \['reward'\]"):
+        FIGURES["training_dynamics"](metrics=[plain.drop(columns="reward")], out=str(out), params={})
+
+
+def test_overview_needs_only_params(tmp_path):
+    out = tmp_path / "overview.png"
+    FIGURES["overview"](out=str(out), params={"verify_coef": 1.0, "n_max": 32})
+    assert out.stat().st_size > 20_000 and out.with_suffix(".pdf").exists()
+
+
+def hand_scored(run: str, answers: list[list[str]], p_yes: list[list[float]], dataset: str = "test") -> pd.DataFrame:
+    """Samples whose correct answer is always "42"."""
+    return pd.DataFrame([{"run": run, "dataset": dataset, "problem_id": f"p{i}", "sample": j, "answer": answer,
+                          "correct": answer == "42", "p_yes": p_yes[i][j], "mean_logprob": -1.0}
+                         for i, row in enumerate(answers) for j, answer in enumerate(row)])
+
+
+ANSWERS = [["42", "42", "1", "2"], ["1", "1", "42", "2"], ["42", "42", "42", "1"], ["1", "1", "2", "2"]]
+# majority per problem: right, wrong, right, a tie of two wrong answers -> 0.5 on average
+# p(Yes) high exactly on the right answers: the weighted vote and best-of-N get p0, p1, p2 -> 0.75
+P_YES = [[0.9 if a == "42" else 0.1 for a in row] for row in ANSWERS]
+
+
+def test_per_problem_values_at_n_max_by_hand():
+    scored = hand_scored("grpo_v", ANSWERS, P_YES)
+    assert per_problem_at_n_max(scored, "majority").tolist() == [1, 0, 1, 0]
+    assert per_problem_at_n_max(scored, "weighted_vote:p_yes").tolist() == [1, 1, 1, 0]
+    assert per_problem_at_n_max(scored, "best_of_n:p_yes").tolist() == [1, 1, 1, 0]
+
+
+def test_per_problem_values_average_to_the_sweep_at_n_max():
+    scored = scored_samples("grpo_v", 0.4, 2)
+    table = sweep(scored, [8], STRATEGIES, 50, 10, 0.95, 0).set_index(["strategy", "score"])["accuracy"]
+    for spec, key in [("majority", ("majority", "")), ("weighted_vote:p_yes", ("weighted_vote", "p_yes")),
+                      ("best_of_n:p_yes", ("best_of_n", "p_yes"))]:
+        assert per_problem_at_n_max(scored, spec).mean() == pytest.approx(table[key])
+
+
+def test_relative_gain_is_a_ratio_of_means_with_a_paired_bootstrap():
+    base = pd.Series([1, 0, 1, 0], index=["a", "b", "c", "d"], dtype=float)
+    gain = relative_gain(pd.Series([1, 1, 1, 0], index=["a", "b", "c", "d"], dtype=float), base, 2000, 0.95, 0)
+    assert gain["gain"] == pytest.approx(0.75 / 0.5 - 1) and gain["ci_low"] <= 0.5 <= gain["ci_high"]
+    # identical per-problem values: every paired resample gives a gain of exactly 0 (an unpaired one would not)
+    same = relative_gain(base.iloc[::-1], base, 500, 0.95, 0)
+    assert (same["gain"], same["ci_low"], same["ci_high"]) == (0, 0, 0)
+    with pytest.raises(ValueError, match="different problems"):
+        relative_gain(base.rename(index={"a": "z"}), base, 10, 0.95, 0)
+
+
+@pytest.mark.parametrize("gain, low, verdict", [(0.25, 0.05, "reproduced"), (0.10, 0.02, "partly"),
+                                                 (0.25, -0.01, "partly"), (0.05, -0.10, "not reproduced"),
+                                                 (math.nan, math.nan, "not measured yet")])
+def test_gain_verdict(gain, low, verdict):
+    assert gain_verdict(gain, low, 0.20) == verdict
+
+
+@pytest.mark.parametrize("best, significant, verdict", [(10.0, True, "reproduced"), (2.0, True, "partly"),
+                                                         (10.0, False, "not reproduced"), (0.9, True, "not reproduced"),
+                                                         (math.nan, True, "not measured yet")])
+def test_ratio_verdict(best, significant, verdict):
+    assert ratio_verdict(best, significant) == verdict
+
+
+def test_ratio_evidence_counts_lower_bounds():
+    table = pd.DataFrame({"ratio": [1.5, math.nan, math.nan], "ratio_at_least": [math.nan, 4.0, math.nan],
+                          "ratio_at_most": [math.nan, math.nan, 0.5]})
+    assert ratio_evidence(table) == 4.0
+    assert math.isnan(ratio_evidence(table.iloc[:0]))
+
+
+def test_claims_by_hand_and_in_the_summary():
+    base_answers = ANSWERS
+    scored = {("grpo", "test"): hand_scored("grpo", base_answers, [[0.5] * 4] * 4),
+              ("grpo_v", "test"): hand_scored("grpo_v", ANSWERS, P_YES)}
+    table = pd.concat([sweep(frame, [1, 2, 4], STRATEGIES, 50, 100, 0.95, 0).assign(run=run, dataset="test")
+                       for (run, _), frame in scored.items()])
+    efficiency = {"test": compute_ratios(table, "test", "grpo", "grpo_v")}
+    params = {"dataset": "test", "base_run": "grpo", "verifier_run": "grpo_v", "num_bootstrap": 500}
+    rows = {row["claim"]: row for row in claim_rows({"test": table}, efficiency, scored, params, {"grpo": "GRPO"})}
+    parallel = rows[">20% higher accuracy with parallel sampling"]
+    # 0.75 vs 0.5 at N = 4: +50%; the weighted vote wins over best-of-N only on the tie rule (both 0.75)
+    assert parallel["measured"].startswith("+50.0% [") and "0.750 vs GRPO majority 0.500 at N=4, 4 problems" in \
+        parallel["measured"]
+    assert parallel["verdict"] in ("reproduced", "partly")  # 4 problems: the CI may reach 0
+    assert rows["generalizes easy-to-hard"]["verdict"] == "not measured yet"
+    assert rows["1.2-1.6x with sequential x parallel scaling"]["verdict"] == "not measured yet"
+    text = render_summary([table], [pd.DataFrame(columns=["run", "score", "accuracy", "auroc_pooled", "auroc_within",
+                                                          "num_mixed_problems"])], [1, 4], {}, list(rows.values()),
+                          efficiency)
+    assert "## Paper claims" in text and "| >20% higher accuracy with parallel sampling | +50.0% [" in text
+    assert "### Iso-accuracy compute ratio" in text
+
+
+def test_generalization_claim_is_measured_when_its_dataset_is_configured():
+    scored = {(run, dataset): hand_scored(run, ANSWERS, P_YES if run == "grpo_v" else [[0.5] * 4] * 4, dataset)
+              for run in ("grpo", "grpo_v") for dataset in ("test", "hard")}
+    sweeps = {dataset: pd.concat([sweep(scored[(run, dataset)], [1, 2, 4], STRATEGIES, 20, 50, 0.95, 0)
+                                  .assign(run=run, dataset=dataset) for run in ("grpo", "grpo_v")])
+              for dataset in ("test", "hard")}
+    efficiency = {d: compute_ratios(t, d, "grpo", "grpo_v") for d, t in sweeps.items()}
+    params = {"dataset": "test", "base_run": "grpo", "verifier_run": "grpo_v", "easy_to_hard": "hard"}
+    rows = {row["claim"]: row for row in claim_rows(sweeps, efficiency, scored, params, {})}
+    row = rows["generalizes easy-to-hard (dataset `hard`)"]
+    assert row["measured"].startswith("+50.0%") and row["verdict"] != "not measured yet"

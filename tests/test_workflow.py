@@ -13,8 +13,8 @@ import yaml
 from conftest import offline_prefix, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
-RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "figure_parallel_scaling",
-                 "summary", "all"}
+RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "efficiency",
+                 "figure_parallel_scaling", "figure_training_dynamics", "figure_overview", "summary", "all"}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -76,9 +76,13 @@ def test_whole_dag_produces_every_output(test_dag):
     workdir, output = test_dag
     results = workdir / "results"
     assert planned_jobs(output) == {"problems": 2, "base_model": 1, "train_rl": 2, "sample": 3, "score": 3,
-                                    "sweep": 1, "figure_parallel_scaling": 1, "summary": 1, "all": 1}
-    for figure in ("parallel_scaling.png", "parallel_scaling.pdf"):
-        assert (results / "figures" / figure).stat().st_size > 10_000
+                                    "sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1,
+                                    "figure_training_dynamics": 1, "figure_overview": 1, "summary": 1, "all": 1}
+    for name in ("parallel_scaling", "training_dynamics", "overview"):
+        for ext in ("png", "pdf"):
+            assert (results / "figures" / f"{name}.{ext}").stat().st_size > 10_000
+    ratios = pd.read_parquet(results / "metrics" / "efficiency" / "test.parquet")
+    assert set(ratios["verifier_strategy"]) == {"best_of_n:p_yes", "weighted_vote:p_yes"} and len(ratios) == 2 * 4
     assert (results / "figures" / "parallel_scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     train = pd.read_parquet(results / "data" / "train.parquet")
     test = pd.read_parquet(results / "data" / "test.parquet")
@@ -101,6 +105,8 @@ def test_whole_dag_produces_every_output(test_dag):
     assert set(sweep["run"]) == {"base", "grpo", "grpo_v"}
     summary = (results / "summary.md").read_text()
     assert "GRPO$^V$" in summary and "AUROC within problem" in summary
+    assert "## Paper claims" in summary and "| 1.2-1.6x with sequential x parallel scaling |" in summary
+    assert "### Iso-accuracy compute ratio" in summary
     for rule in ("problems/train", "base_model", "train_rl/grpo_v", "sample/grpo/test", "sweep/test"):
         assert (results / "benchmarks" / f"{rule}.tsv").exists()
         assert (results / "logs" / f"{rule}.log").exists()
@@ -112,7 +118,7 @@ def test_forcerun_reruns_one_rule_and_what_follows(test_dag):
     upstream = workdir / "results" / "rollouts" / "scored" / "grpo" / "test.parquet"
     stamp = upstream.stat().st_mtime_ns
     jobs = planned_jobs(snakemake("--cores", "2", "--forcerun", "sweep", cwd=workdir))
-    assert jobs == {"sweep": 1, "figure_parallel_scaling": 1, "summary": 1, "all": 1}
+    assert jobs == {"sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1, "summary": 1, "all": 1}
     assert upstream.stat().st_mtime_ns == stamp
 
 

@@ -1,5 +1,8 @@
-"""One module per paper figure; each takes its metrics table and writes a PNG and a PDF beside it."""
+"""One module per paper figure. Each takes its tables as keyword arguments (`sweep`, `efficiency`, `metrics`;
+none for the overview), `out` (the PNG path; a PDF is written beside it) and `params`."""
 
+from rlv.figures.overview import overview
 from rlv.figures.parallel_scaling import parallel_scaling
+from rlv.figures.training_dynamics import training_dynamics
 
-FIGURES = {"parallel_scaling": parallel_scaling}
+FIGURES = {"parallel_scaling": parallel_scaling, "training_dynamics": training_dynamics, "overview": overview}

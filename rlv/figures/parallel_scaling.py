@@ -3,13 +3,21 @@
 Curves, each with its bootstrap CI band: the base RL run with majority vote and with the free log-prob
 verifier (weighted vote by exp(mean token log-prob)); the RL^V run with best-of-N and weighted vote by its
 own p("Yes"); pass@N of both runs (dashed) as the upper bound any selection could reach.
+
+Given the compute-ratio table (rlv.efficiency), the figure marks RL^V's strategy that is best at N_max
+against the base run's majority vote: a horizontal arrow at each accuracy level from N_RLV(a) to
+N_base(a), labelled with the ratio (">" where the base never reaches the level by N_max), and a note
+beside the legend with every level's ratio and the relative accuracy gain at N_max.
 """
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from rlv.efficiency import best_strategy_at_n_max, curve
 from rlv.figures.style import save_figure
 
 
@@ -27,10 +35,37 @@ def curve_specs(base: str, verifier: str, labels: dict) -> list[dict]:
     ]
 
 
-def parallel_scaling(sweep: pd.DataFrame, out_png: str, params: dict) -> None:
+def mark_compute_ratio(axis, sweep: pd.DataFrame, efficiency: pd.DataFrame, params: dict) -> None:
+    """Arrows N_RLV(a) -> N_base(a) at each level, and a note listing the ratios and the gain at N_max."""
+    dataset, base, verifier = params["dataset"], params["base_run"], params["verifier_run"]
+    ratios = efficiency[efficiency["dataset"] == dataset]
+    best = best_strategy_at_n_max(sweep, dataset, verifier, list(ratios["verifier_strategy"].unique()))
+    ratios = ratios[ratios["verifier_strategy"] == best]
+    n_max = sweep[sweep["dataset"] == dataset]["n"].max()
+    lines = [f"N_base / N_RLV at RL^V's accuracy\n({best} vs majority):"]
+    for row in ratios.itertuples(index=False):
+        if not math.isnan(row.ratio):
+            end, text = row.n_base, f"{row.ratio:.2f}x"
+        elif not math.isnan(row.ratio_at_least):
+            end, text = n_max, f">{row.ratio_at_least:.2f}x"
+        else:
+            lines.append(f"  {row.target_accuracy:.3f} (N={row.level_n}): undefined")
+            continue
+        lines.append(f"  {row.target_accuracy:.3f} (N={row.level_n}): {text}")
+        axis.annotate("", xy=(end, row.target_accuracy), xytext=(row.n_verifier, row.target_accuracy),
+                      arrowprops={"arrowstyle": "->", "color": "0.15", "lw": 0.8})
+        axis.text(math.sqrt(end * row.n_verifier), row.target_accuracy, text, fontsize=7, ha="center", va="bottom")
+    final = curve(sweep, dataset, verifier, best)["accuracy"].iloc[-1]
+    base_final = curve(sweep, dataset, base, "majority")["accuracy"].iloc[-1]
+    lines.append(f"gain at N={n_max}: {final / base_final - 1:+.1%}")
+    axis.text(1.02, 0.0, "\n".join(lines), transform=axis.transAxes, fontsize=7, va="bottom", ha="left",
+              family="monospace")
+
+
+def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd.DataFrame | None = None) -> None:
     base, verifier = params["base_run"], params["verifier_run"]
     frame = sweep[sweep["dataset"] == params["dataset"]]
-    figure, axis = plt.subplots(figsize=(8.6, 4.4))
+    figure, axis = plt.subplots(figsize=(8.6, 5.0))
     for spec in curve_specs(base, verifier, params.get("labels", {})):
         rows = frame[(frame["run"] == spec["run"]) & (frame["strategy"] == spec["strategy"])
                      & (frame["score"] == spec["score"])].sort_values("n")
@@ -48,4 +83,6 @@ def parallel_scaling(sweep: pd.DataFrame, out_png: str, params: dict) -> None:
     axis.set_ylabel(f"accuracy on {params['dataset']}")
     axis.set_title("Parallel scaling: one model as reasoner and verifier")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    save_figure(figure, out_png)
+    if efficiency is not None:
+        mark_compute_ratio(axis, sweep, efficiency, params)
+    save_figure(figure, out)

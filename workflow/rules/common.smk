@@ -11,7 +11,14 @@ DATASETS = config["eval"]["datasets"]
 # Problem sets by name (config `datasets`), each built into results/data/{name}.parquet; `train` feeds the
 # warm-up and RL. Without the section: the synthetic task's train and test splits.
 DATA_SPECS = config.get("datasets") or {split: {"source": "synthetic", "split": split} for split in ("train", "test")}
-FIGURES = expand("results/figures/{figure}.{ext}", figure=["parallel_scaling"], ext=["png", "pdf"])
+# The figure manifest (workflow/manifest.yaml): built figures go to rule all and the report; planned ones wait.
+FIGURE_MANIFEST = yaml.safe_load(open(os.path.join(workflow.basedir, "workflow", "manifest.yaml")))["figures"]
+FIGURE_REPORT = {  # report() keywords per built figure; captions are relative to workflow/rules/
+    f["name"]: {"caption": os.path.join("..", "..", f["caption"]), "category": f["category"]}
+    for f in FIGURE_MANIFEST
+    if f["status"] == "built"
+}
+FIGURES = expand("results/figures/{figure}.{ext}", figure=list(FIGURE_REPORT), ext=["png", "pdf"])
 
 for _run in EVAL_RUNS:
     if _run != "base" and _run not in RL_RUNS:

@@ -1,16 +1,50 @@
-rule figure_parallel_scaling:
-    """Accuracy vs N: base RL (majority, log-prob vote) vs RL^V (best-of-N, weighted vote), pass@N above."""
+# Figures listed as built in workflow/manifest.yaml (each through report() with its caption), the
+# iso-accuracy compute ratio table, and the summary with the paper's claims.
+
+
+rule efficiency:
+    """Iso-accuracy compute ratio N_base / N_RL^V at each accuracy the RL^V curve reaches at a measured N."""
     input:
-        lambda w: f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        "results/metrics/sweep/{dataset}.parquet",
     output:
-        png=report(
-            "results/figures/parallel_scaling.png",
-            caption="../report/parallel_scaling.rst",
-            category="Parallel scaling",
+        "results/metrics/efficiency/{dataset}.parquet",
+    params:
+        p=as_json(
+            {
+                "base_run": config["figures"]["parallel_scaling"]["base_run"],
+                "verifier_run": config["figures"]["parallel_scaling"]["verifier_run"],
+                "base_strategy": "majority",
+                "verifier_strategies": ["best_of_n:p_yes", "weighted_vote:p_yes"],
+            }
         ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/efficiency/{dataset}.log",
+    benchmark:
+        "results/benchmarks/efficiency/{dataset}.tsv"
+    shell:
+        "rlv efficiency --sweep {input:q} --dataset {wildcards.dataset} --out {output:q} --params {params.p:q}"
+        " 2> {log:q}"
+
+
+rule figure_parallel_scaling:
+    """Accuracy vs N: base RL (majority, log-prob vote) vs RL^V (best-of-N, weighted vote), pass@N above,
+    with the iso-accuracy compute ratio marked."""
+    input:
+        sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        efficiency=f"results/metrics/efficiency/{config['figures']['parallel_scaling']['dataset']}.parquet",
+    output:
+        png=report("results/figures/parallel_scaling.png", **FIGURE_REPORT["parallel_scaling"]),
         pdf="results/figures/parallel_scaling.pdf",
     params:
         p=as_json({**config["figures"]["parallel_scaling"], "labels": run_labels()}),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -18,18 +52,92 @@ rule figure_parallel_scaling:
     benchmark:
         "results/benchmarks/figures/parallel_scaling.tsv"
     shell:
-        "rlv figure parallel_scaling --sweep {input:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
+        "rlv figure parallel_scaling --sweep {input.sweep:q} --efficiency {input.efficiency:q} --out {output.png:q}"
+        " --params {params.p:q} 2> {log:q}"
+
+
+rule figure_training_dynamics:
+    """Reward, verification loss and verifier accuracy over optimizer steps, from every RL run's metrics.csv."""
+    input:
+        expand("results/models/{run}", run=RL_RUNS),
+    output:
+        png=report("results/figures/training_dynamics.png", **FIGURE_REPORT["training_dynamics"]),
+        pdf="results/figures/training_dynamics.pdf",
+    params:
+        p=as_json({"labels": run_labels(), "smoothing": 5}),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/training_dynamics.log",
+    benchmark:
+        "results/benchmarks/figures/training_dynamics.tsv"
+    shell:
+        "rlv figure training_dynamics --metrics {input:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
+
+
+rule figure_overview:
+    """The method overview, drawn by code from its parameters alone."""
+    output:
+        png=report("results/figures/overview.png", **FIGURE_REPORT["overview"]),
+        pdf="results/figures/overview.pdf",
+    params:
+        p=as_json(
+            {
+                "verify_coef": config["rl"]["runs"][config["figures"]["parallel_scaling"]["verifier_run"]].get(
+                    "verify_coef", 1.0
+                ),
+                "n_max": config["eval"]["num_samples"],
+            }
+        ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/overview.log",
+    benchmark:
+        "results/benchmarks/figures/overview.tsv"
+    shell:
+        "rlv figure overview --out {output.png:q} --params {params.p:q} 2> {log:q}"
 
 
 rule summary:
-    """Headline numbers of every evaluated run, from the pipeline's own metrics tables."""
+    """The paper's claims with our numbers and verdicts, then every run's headline numbers, from the
+    pipeline's own metrics tables (and the scored samples, for the paired bootstrap of the claims)."""
     input:
         sweeps=expand("results/metrics/sweep/{dataset}.parquet", dataset=DATASETS),
         verifiers=expand("results/metrics/verifier/{dataset}.parquet", dataset=DATASETS),
+        efficiency=expand("results/metrics/efficiency/{dataset}.parquet", dataset=DATASETS),
+        scores=expand(
+            "results/rollouts/scored/{run}/{dataset}.parquet",
+            run=[config["figures"]["parallel_scaling"][key] for key in ("base_run", "verifier_run")],
+            dataset=DATASETS,
+        ),
     output:
         "results/summary.md",
     params:
-        p=as_json({"labels": run_labels(), "ns": [1, 4, 16, config["eval"]["num_samples"]]}),
+        p=as_json(
+            {
+                "labels": run_labels(),
+                "ns": [1, 4, 16, config["eval"]["num_samples"]],
+                "claims": {
+                    "dataset": config["figures"]["parallel_scaling"]["dataset"],
+                    "base_run": config["figures"]["parallel_scaling"]["base_run"],
+                    "verifier_run": config["figures"]["parallel_scaling"]["verifier_run"],
+                    **config["figures"].get("claims", {}),
+                    "num_bootstrap": config["sweep"]["num_bootstrap"],
+                    "confidence": config["sweep"]["confidence"],
+                    "seed": config["seed"],
+                },
+            }
+        ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -37,5 +145,5 @@ rule summary:
     benchmark:
         "results/benchmarks/summary.tsv"
     shell:
-        "rlv summary --sweeps {input.sweeps:q} --verifiers {input.verifiers:q} --out {output:q} --params {params.p:q}"
-        " 2> {log:q}"
+        "rlv summary --sweeps {input.sweeps:q} --verifiers {input.verifiers:q} --efficiency {input.efficiency:q}"
+        " --scores {input.scores:q} --out {output:q} --params {params.p:q} 2> {log:q}"

@@ -1,0 +1,152 @@
+"""The paper's headline claims beside our measurements, each with a plain verdict.
+
+How each claim is measured (base = the base RL run, RL^V = the run trained with the verification loss):
+  - ">20% with parallel sampling": the relative gain acc_RLV / acc_base - 1 at N_max of RL^V's best
+    p("Yes") strategy (best-of-N or weighted vote, whichever is higher at N_max) over the base run's
+    majority vote, on the in-distribution dataset. CI: a paired percentile bootstrap over problems (both
+    runs answer the same problems) of the ratio of mean per-problem values. At N = N_max every strategy
+    is a deterministic function of the whole pool, so these per-problem values average to the sweep's
+    accuracies there. The best strategy is picked on the same test problems, which favours RL^V slightly.
+  - "8-32x more efficient": the iso-accuracy compute ratio N_base(a) / N_RLV(a) of rlv.efficiency for
+    the same two strategies, over the accuracy levels RL^V reaches at each measured N. No CI: a point
+    estimate read off the two curves.
+  - easy-to-hard, out-of-domain: the same relative gain on the configured harder / out-of-domain dataset;
+    the paper states these qualitatively, so the threshold is a gain above 0.
+  - "1.2-1.6x" (sequential x parallel scaling): needs budget-forced generation, not built yet.
+
+Verdicts. A relative gain g with CI [low, high] against the claim's threshold t:
+    reproduced      g >= t and low > 0      (a significant gain as large as claimed)
+    partly          exactly one of the two  (significant but smaller, or as large but not significant)
+    not reproduced  neither
+A compute ratio against the claim's low end (8): its best evidence is the largest ratio, or lower bound
+where the base curve never reaches RL^V's accuracy, over the levels. The ratio has no CI of its own, so
+it counts only when RL^V's accuracy gain at N_max is significant (CI above 0); a ratio near 1 between
+two curves inside each other's CIs is noise. Reproduced if >= 8 and significant, partly if above 1 and
+significant, not reproduced otherwise. A claim without its experiment is "not measured yet".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from rlv.aggregate import best_of_n, encode_answers, subset_indices, votes
+from rlv.efficiency import best_strategy_at_n_max, parse_strategy
+
+VERIFIER_STRATEGIES = ("best_of_n:p_yes", "weighted_vote:p_yes")
+GAIN_THRESHOLD = 0.20
+RATIO_THRESHOLD = 8.0
+NOT_MEASURED = "not measured yet"
+
+
+def per_problem_at_n_max(scored: pd.DataFrame, spec: str) -> pd.Series:
+    """Each problem's value of one strategy with its whole pool of N_max samples, indexed by problem_id."""
+    strategy, score = parse_strategy(spec)
+    codes, correct, problem_ids = encode_answers(scored)
+    n_max = codes.shape[1]
+    pool = scored.sort_values(["problem_id", "sample"])
+    if strategy == "best_of_n":
+        values = best_of_n(pool[score].to_numpy(dtype=float).reshape(-1, n_max), correct, n_max)
+    elif strategy in ("majority", "weighted_vote"):
+        weights = None
+        if strategy == "weighted_vote":
+            weights = pool[score].to_numpy(dtype=float).reshape(-1, n_max)
+            weights = np.exp(weights) if score.endswith("logprob") else weights
+        values = votes(codes, [weights], correct, subset_indices(n_max, n_max, 1, np.random.default_rng(0)))[0]
+    else:
+        raise ValueError(f"no per-problem value at N_max for strategy {spec!r}")
+    return pd.Series(values, index=problem_ids, name=spec)
+
+
+def relative_gain(verifier_values: pd.Series, base_values: pd.Series, num_bootstrap: int, confidence: float,
+                  seed: int) -> dict:
+    """mean(verifier) / mean(base) - 1 with a paired percentile bootstrap CI over the shared problems."""
+    if set(verifier_values.index) != set(base_values.index):
+        raise ValueError("the two runs were evaluated on different problems")
+    base = base_values.to_numpy(dtype=float)
+    verifier = verifier_values.reindex(base_values.index).to_numpy(dtype=float)
+    resamples = np.random.default_rng(seed).integers(0, len(base), size=(num_bootstrap, len(base)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gains = verifier[resamples].mean(axis=1) / base[resamples].mean(axis=1) - 1
+    # a resample whose base mean is 0 has an infinite gain (NaN if both are 0, dropped): no interpolation
+    low, high = np.nanquantile(gains, [(1 - confidence) / 2, (1 + confidence) / 2], method="inverted_cdf")
+    return {"gain": verifier.mean() / base.mean() - 1, "ci_low": float(low), "ci_high": float(high),
+            "verifier_accuracy": verifier.mean(), "base_accuracy": base.mean(), "num_problems": len(base)}
+
+
+def gain_verdict(gain: float, ci_low: float, threshold: float) -> str:
+    if math.isnan(gain):
+        return NOT_MEASURED
+    significant, large_enough = ci_low > 0, gain >= threshold
+    if significant and large_enough:
+        return "reproduced"
+    return "partly" if significant or large_enough else "not reproduced"
+
+
+def ratio_evidence(ratios: pd.DataFrame) -> float:
+    """The largest compute ratio, or lower bound where the base never reaches the level (NaN if none)."""
+    values = pd.concat([ratios["ratio"], ratios["ratio_at_least"], ratios["ratio_at_most"]]).dropna()
+    return float(values.max()) if len(values) else math.nan
+
+
+def ratio_verdict(best: float, gain_significant: bool, threshold: float = RATIO_THRESHOLD) -> str:
+    if math.isnan(best):
+        return NOT_MEASURED
+    if not gain_significant or best <= 1:
+        return "not reproduced"
+    return "reproduced" if best >= threshold else "partly"
+
+
+def gain_on(dataset: str, sweep: pd.DataFrame, scored: dict, params: dict) -> dict:
+    """The relative gain at N_max of RL^V's best p(Yes) strategy over base majority vote on one dataset."""
+    base_run, verifier_run = params["base_run"], params["verifier_run"]
+    best = best_strategy_at_n_max(sweep, dataset, verifier_run, list(VERIFIER_STRATEGIES))
+    result = relative_gain(per_problem_at_n_max(scored[(verifier_run, dataset)], best),
+                           per_problem_at_n_max(scored[(base_run, dataset)], "majority"),
+                           params.get("num_bootstrap", 1000), params.get("confidence", 0.95), params.get("seed", 0))
+    return {**result, "strategy": best, "n_max": int(sweep[sweep["dataset"] == dataset]["n"].max())}
+
+
+def _gain_text(g: dict, labels: dict, params: dict) -> str:
+    base, verifier = labels.get(params["base_run"], params["base_run"]), labels.get(params["verifier_run"],
+                                                                                  params["verifier_run"])
+    return (f"{g['gain']:+.1%} [{g['ci_low']:+.1%}, {g['ci_high']:+.1%}]: {verifier} {g['strategy']} "
+            f"{g['verifier_accuracy']:.3f} vs {base} majority {g['base_accuracy']:.3f} at N={g['n_max']}, "
+            f"{g['num_problems']} problems")
+
+
+def claim_rows(sweeps: dict, efficiency: dict, scored: dict, params: dict, labels: dict) -> list[dict]:
+    """One row per headline claim: claim, measured (text), verdict. `sweeps`/`efficiency` map dataset ->
+    table; `scored` maps (run, dataset) -> scored samples; params: dataset, base_run, verifier_run,
+    easy_to_hard, out_of_domain (dataset names or None), num_bootstrap, confidence, seed."""
+    rows = []
+    dataset = params["dataset"]
+    main = gain_on(dataset, sweeps[dataset], scored, params)
+    rows.append({"claim": ">20% higher accuracy with parallel sampling", "measured": _gain_text(main, labels, params),
+                 "verdict": gain_verdict(main["gain"], main["ci_low"], GAIN_THRESHOLD)})
+    ratios = efficiency[dataset]
+    ratios = ratios[ratios["verifier_strategy"] == main["strategy"]]
+    best = ratio_evidence(ratios)
+    defined = ratios["ratio"].dropna()
+    measured = (f"largest {best:.2f}x ({main['strategy']} vs majority; ratio defined at {len(defined)} of "
+                f"{len(ratios)} accuracy levels" + (f", {defined.min():.2f}-{defined.max():.2f}x" if len(defined) else "")
+                + "); no CI") if not math.isnan(best) else "no accuracy level where both curves cross it once"
+    significant = main["ci_low"] > 0
+    if not math.isnan(best) and not significant:
+        measured += "; the accuracy gain at N_max is not significant, so the ratio is within noise"
+    rows.append({"claim": "8-32x more efficient test-time scaling (iso-accuracy compute ratio)", "measured": measured,
+                 "verdict": ratio_verdict(best, significant)})
+    for key, claim in (("easy_to_hard", "generalizes easy-to-hard"), ("out_of_domain", "generalizes out of domain")):
+        name = params.get(key)
+        if name and name in sweeps:
+            g = gain_on(name, sweeps[name], scored, params)
+            rows.append({"claim": f"{claim} (dataset `{name}`)", "measured": _gain_text(g, labels, params),
+                         "verdict": gain_verdict(g["gain"], g["ci_low"], 0.0)})
+        else:
+            rows.append({"claim": claim, "measured": "no such dataset configured (figures.claims." + key + ")",
+                         "verdict": NOT_MEASURED})
+    rows.append({"claim": "1.2-1.6x with sequential x parallel scaling", "measured": "needs budget-forced generation",
+                 "verdict": NOT_MEASURED})
+    return rows

@@ -1,0 +1,58 @@
+"""The figure manifest is the one list of figures: the rules, the figure registry, the captions, the README
+and the report's front page all agree with it."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rlv.figures import FIGURES
+from rlv.figures.manifest import (TARGETS, load_manifest, markdown_table, replace_between_markers, rst_table)
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = (REPO / "workflow" / "rules" / "figures.smk").read_text()
+ENTRIES = load_manifest()
+BUILT = [e for e in ENTRIES if e["status"] == "built"]
+PLANNED = [e for e in ENTRIES if e["status"] == "planned"]
+
+
+def test_names_and_rules_are_unique_and_every_paper_figure_is_listed():
+    assert len({e["name"] for e in ENTRIES}) == len(ENTRIES) and len({e["rule"] for e in ENTRIES}) == len(ENTRIES)
+    assert {"parallel_scaling", "training_dynamics", "overview"} <= {e["name"] for e in BUILT}
+    assert {"generalization", "strategies", "verifier_form", "verifier_quality", "sequential_parallel",
+            "adaptive_length"} <= {e["name"] for e in PLANNED}
+
+
+@pytest.mark.parametrize("entry", BUILT, ids=lambda e: e["name"])
+def test_a_built_figure_has_its_rule_caption_module_and_report_entry(entry):
+    name = entry["name"]
+    assert re.search(rf"^rule {entry['rule']}:", RULES, re.M), f"no rule {entry['rule']} in figures.smk"
+    block = RULES.split(f"rule {entry['rule']}:")[1].split("\nrule ")[0]
+    assert f'report("results/figures/{name}.png", **FIGURE_REPORT["{name}"])' in block
+    assert f"rlv figure {name} " in block and f'"results/figures/{name}.pdf"' in block
+    assert (REPO / entry["caption"]).read_text().strip() and name in FIGURES
+
+
+@pytest.mark.parametrize("entry", PLANNED, ids=lambda e: e["name"])
+def test_a_planned_figure_has_no_rule_and_no_caption(entry):
+    assert f"rule {entry['rule']}:" not in RULES and "caption" not in entry and entry["name"] not in FIGURES
+
+
+def test_every_figure_rule_is_in_the_manifest():
+    assert set(re.findall(r"^rule (figure_\w+):", RULES, re.M)) == {e["rule"] for e in BUILT}
+
+
+def test_readme_and_report_front_page_show_the_manifest():
+    for name, (render, comment) in TARGETS.items():
+        text = (REPO / name).read_text()
+        assert replace_between_markers(text, render(ENTRIES), comment) == text, \
+            f"{name} differs from workflow/manifest.yaml: run python -m rlv.figures.manifest"
+    assert "| `results/figures/parallel_scaling.png` | `figure_parallel_scaling` |" in markdown_table(ENTRIES)
+    assert "     - planned" in rst_table(ENTRIES)
+
+
+def test_a_bad_status_is_named(tmp_path):
+    bad = tmp_path / "manifest.yaml"
+    bad.write_text("figures:\n  - {name: x, claim: c, rule: figure_x, status: done}\n")
+    with pytest.raises(ValueError, match="figure 'x' has status 'done'"):
+        load_manifest(bad)
