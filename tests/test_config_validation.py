@@ -63,6 +63,14 @@ BAD = [  # (dotted key, bad value, text the error must contain)
     ("sweep.confidence", 1.5, "exclusiveMaximum"),
     ("figures.parallel_scaling.dataset", 3, "is not of type 'string'"),
     ("rl.defaults.lerning_rate", 1e-4, "Additional properties are not allowed ('lerning_rate' was unexpected)"),
+    ("resources.default.mem_mb", 0, "minimum"),
+    ("resources.default.runtime", "2h", "is not of type 'integer'"),
+    ("resources.default.threads", DELETE, "'threads' is a required property"),
+    ("resources.default.gpu", 1, "Additional properties are not allowed ('gpu' was unexpected)"),
+    ("resources.train_rl.gpu", -1, "minimum"),
+    ("resources.train_rl.gpu", 1.5, "is not of type 'integer'"),
+    ("resources.sample.threads", 2, "Additional properties are not allowed ('threads' was unexpected)"),
+    ("resources.trian_rl", {"gpu": 1}, "Additional properties are not allowed ('trian_rl' was unexpected)"),
 ]
 
 

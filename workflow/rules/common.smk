@@ -2,6 +2,7 @@
 # Rules call the `rlv` console script: run Snakemake with the project's environment active.
 import json
 import os
+import shlex
 
 import yaml
 
@@ -99,3 +100,31 @@ def eval_params(**extra) -> str:
     return as_json(
         {**{k: config["eval"][k] for k in keys}, "seed": config["seed"], "instruction": config["instruction"], **extra}
     )
+
+
+# Scheduler resources (config key `resources`): resources.default, overridden per rule by resources.<rule>.
+# mem_mb and runtime (minutes) become SLURM's --mem and -t, gpu its --gpus (profiles/slurm). Rules never set
+# CUDA_VISIBLE_DEVICES: the devices SLURM (or the user) made visible pass through to every job unchanged.
+ACCELERATE_MULTI_GPU = os.path.join(workflow.basedir, "workflow", "accelerate", "multi_gpu.yaml")
+
+
+def rule_resources(rule: str) -> dict:
+    """mem_mb, runtime and (for the stages that can use one) gpu of a rule, for its `resources:` directive."""
+    spec = {**config["resources"]["default"], **config["resources"].get(rule, {})}
+    return {key: spec[key] for key in ("mem_mb", "runtime", "gpu") if key in spec}
+
+
+def rule_threads(rule: str) -> int:
+    """Threads of a rule without its own thread key (the compute stages have base_model/rl/eval.threads)."""
+    return {**config["resources"]["default"], **config["resources"].get(rule, {})}["threads"]
+
+
+def train_launcher(gpus: int) -> str:
+    """The command that runs `rlv train`: itself on CPU or one GPU; with gpus > 1, one DDP process per GPU
+    through `accelerate launch` (the port follows the SLURM job id, so DDP jobs sharing a node do not collide)."""
+    if gpus > 1:
+        return (
+            f"accelerate launch --config_file {shlex.quote(ACCELERATE_MULTI_GPU)} --num_processes {gpus}"
+            " --main_process_port $((29500 + ${SLURM_JOB_ID:-0} % 10000)) -m rlv.cli"
+        )
+    return "rlv"

@@ -7,6 +7,9 @@ rule problems:
         "results/data/{dataset}.parquet",
     params:
         p=lambda w: as_json(data_params(w.dataset)),
+    threads: rule_threads("problems")
+    resources:
+        **rule_resources("problems"),
     conda:
         "../../environment.yml"
     log:

@@ -8,6 +8,8 @@ rule sample:
     params:
         p=lambda w: eval_params(seed=run_seed(w.run)),
     threads: config["eval"]["threads"]
+    resources:
+        **rule_resources("sample"),
     conda:
         "../../environment.yml"
     log:
@@ -29,6 +31,8 @@ rule score:
     params:
         p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"]}),
     threads: config["eval"]["threads"]
+    resources:
+        **rule_resources("score"),
     conda:
         "../../environment.yml"
     log:
@@ -55,6 +59,9 @@ rule sweep:
                 "seed": config["seed"],
             }
         ),
+    threads: rule_threads("sweep")
+    resources:
+        **rule_resources("sweep"),
     conda:
         "../../environment.yml"
     log:

@@ -11,6 +11,9 @@ rule design_config:
         "results/experiments/miniature/{base}/config/config.yaml",
     params:
         p=as_json(config),
+    threads: rule_threads("default")
+    resources:
+        **rule_resources("default"),
     conda:
         "../../environment.yml"
     log:
@@ -31,7 +34,9 @@ rule design_base:
     params:
         snakefile=workflow.main_snakefile,
         directory=lambda w: f"results/experiments/miniature/{w.base}",
-    threads: workflow.cores
+    threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
+    resources:
+        **rule_resources("design_base"),
     conda:
         "../../environment.yml"
     log:
@@ -57,6 +62,9 @@ rule design_table:
         rows="results/experiments/miniature.parquet",
     params:
         p=as_json({"dataset": "test"}),
+    threads: rule_threads("default")
+    resources:
+        **rule_resources("default"),
     conda:
         "../../environment.yml"
     log:

@@ -7,6 +7,8 @@ rule base_model:
     params:
         p=as_json({**config["base_model"], "seed": config["seed"], "instruction": config["instruction"]}),
     threads: config["base_model"]["threads"]
+    resources:
+        **rule_resources("base_model"),
     conda:
         "../../environment.yml"
     log:

@@ -1,6 +1,7 @@
 rule train_rl:
     """RL from the base model (GRPO / leave-one-out PPO), with lambda * L_verify when verify_coef > 0.
-    Every training rollout goes to the Parquet rollout store; a killed run resumes from results/checkpoints/{run}."""
+    Every training rollout goes to the Parquet rollout store; a killed run resumes from results/checkpoints/{run}.
+    With resources.train_rl.gpu > 1 the run goes through `accelerate launch` (workflow/accelerate/multi_gpu.yaml)."""
     input:
         base="results/models/base",
         data="results/data/train.parquet",
@@ -11,7 +12,10 @@ rule train_rl:
         run="|".join(RL_RUNS),
     params:
         p=lambda w: as_json(rl_params(w.run)),
+        launcher=lambda w, resources: train_launcher(resources.gpu),
     threads: config["rl"]["threads"]
+    resources:
+        **rule_resources("train_rl"),
     conda:
         "../../environment.yml"
     log:
@@ -19,6 +23,6 @@ rule train_rl:
     benchmark:
         "results/benchmarks/train_rl/{run}.tsv"
     shell:
-        "rlv train --base {input.base:q} --data {input.data:q} --run {wildcards.run} --out {output.model:q}"
+        "{params.launcher} train --base {input.base:q} --data {input.data:q} --run {wildcards.run} --out {output.model:q}"
         " --rollouts {output.rollouts:q} --checkpoints results/checkpoints/{wildcards.run} --params {params.p:q}"
         " --threads {threads} 2> {log:q}"
