@@ -14,7 +14,7 @@
 # MariaDB data directory on 127.0.0.1:$RLV_SLURM_DB_PORT (default 3307), spool, logs and the PID of every
 # daemon started. The only files placed outside it are the links /etc/slurm/{slurm,slurmdbd}.conf (so
 # sbatch, sacct and friends find the cluster without SLURM_CONF); `stop` removes them. A machine that
-# already has its own /etc/slurm/slurm.conf is left alone: start refuses. An munged that is already
+# already has its own /etc/slurm/slurm.conf is left alone: start refuses. A munged that is already
 # running is used as it is and never stopped. Idempotent: start on a running cluster only checks it.
 # Cluster, partition and account are all named $RLV_SLURM_NAME (default rlv), as in profiles/slurm.
 set -euo pipefail
