@@ -167,7 +167,16 @@ def render_table(search: dict, rows: pd.DataFrame) -> str:
               "vote (lambda = 0) at N_max, the paired gain's seed interval above zero.", "",
               "| design | weighted vote (lambda>0) - majority (lambda=0) | AUROC within (lambda>0) | target met |",
               "|---|---|---|---|"]
-    for verdict in design_verdicts(rows).itertuples(index=False):
+    verdicts = design_verdicts(rows)
+    for verdict in verdicts.itertuples(index=False):
         lines.append(f"| {verdict.design} | {_cell(*verdict.gain)} | {_cell(*verdict.within)} | "
                      f"{'yes' if verdict.met else 'no'} |")
+    best = best_design(verdicts)
+    lines += ["", f"Best design by the search's decision rule (largest mean gain): **{best}**"
+              + ("" if verdicts.set_index("design").loc[best, "met"] else " (it does not meet the target)") + "."]
     return "\n".join(lines) + "\n"
+
+
+def best_design(verdicts: pd.DataFrame) -> str:
+    """The design with the largest mean paired gain of weighted vote over majority vote."""
+    return verdicts.loc[verdicts["gain"].map(lambda gain: gain[0]).idxmax(), "design"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import REPO, snakemake
-from rlv.experiments import arm_name, base_config, design_verdicts, mean_ci, render_table, validate_search
+from rlv.experiments import arm_name, base_config, best_design, design_verdicts, mean_ci, render_table, validate_search
 
 SEARCH = {"seeds": [0, 1], "verify_coefs": [0.0, 1.0],
           "bases": {"plain": {}, "inv": {"task": {"family": "inverse"}}},
@@ -88,6 +88,12 @@ def test_render_table_lists_every_design_and_verdict():
     assert "**a** (base `plain`): r1" in text
     assert "| a | 0 | 0.400 ± 0.000 |" in text and "| a | 1 |" in text
     assert "| a | 0.100 ± 0.025 | 0.737 ± 0.038 | yes |" in text
+    assert "Best design by the search's decision rule (largest mean gain): **a**." in text
+
+
+def test_best_design_has_the_largest_mean_gain():
+    verdicts = pd.DataFrame({"design": ["x", "y", "z"], "gain": [(0.01, 0.1), (0.05, 0.2), (-0.02, 0.01)]})
+    assert best_design(verdicts) == "y"
 
 
 def test_miniature_target_runs_every_arm_through_the_dag(test_dag):
