@@ -16,6 +16,7 @@ Usage:
 import argparse
 import copy
 import json
+import tempfile
 import time
 
 import pandas as pd
@@ -65,7 +66,8 @@ def main():
               "num_generations": 8, "max_completion_length": 160, "temperature": 1.0, "beta": 0.0, "seed": 0,
               "checkpoint_every": 10_000}
     model, tokenizer = load_model(args.base)
-    trainer = TRAINERS["grpo"](model=model, reward_funcs=[correctness_reward], args=trl_config(params, "/tmp/rlv-bench"),
+    trainer = TRAINERS["grpo"](model=model, reward_funcs=[correctness_reward],
+                               args=trl_config(params, tempfile.mkdtemp(prefix="rlv-bench-")),
                                train_dataset=prompt_dataset(pd.read_parquet(args.data), ""), processing_class=tokenizer)
     trainer.current_gradient_accumulation_steps = 1  # set by `train()`, which this loop stands in for
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
