@@ -116,21 +116,26 @@ def cmd_sample(args, params):
 
     import pandas as pd
     import torch
+    from rlv.backends import backend_of, load_tokenizer, open_engine
     from rlv.checkpoints import claim
     from rlv.models import load_model
     from rlv.rollouts import write_parquet_atomic
     from rlv.sampling import sample_solutions
     torch.set_num_threads(params.get("threads", 1))
-    model, tokenizer = load_model(args.model)
+    if backend_of(params) == "hf":
+        model, tokenizer = load_model(args.model)
+    else:  # the engine loads the weights in its own environment
+        model, tokenizer = None, load_tokenizer(args.model)
     problems = pd.read_parquet(args.data)
     shard_dir = Path(args.shards or f"{args.out}.shards")
     claim(shard_dir, {**params, "model": str(args.model), "data": str(args.data), "run": args.run,
                       "dataset": args.dataset})
-    with _progress(len(problems) * params["num_samples"], f"sample {args.run}/{args.dataset}") as bar:
+    with open_engine(args.model, params) as engine, \
+            _progress(len(problems) * params["num_samples"], f"sample {args.run}/{args.dataset}") as bar:
         frame = sample_solutions(model, tokenizer, problems, params["num_samples"], params["temperature"],
                                  params["max_new_tokens"], params["batch_size"], params["seed"],
                                  params.get("instruction", ""), args.run, args.dataset, bar.update, shard_dir,
-                                 params.get("shard_problems", 50))
+                                 params.get("shard_problems", 50), engine=engine)
     write_parquet_atomic(frame, args.out)
     shutil.rmtree(shard_dir, ignore_errors=True)
     log(f"{args.run}/{args.dataset}: {len(frame)} samples, accuracy {frame['correct'].mean():.3f}")
@@ -139,22 +144,32 @@ def cmd_sample(args, params):
 def cmd_score(args, params):
     import pandas as pd
     import torch
+    from rlv.backends import backend_of, load_tokenizer, open_engine
     from rlv.models import load_model
     from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
     from rlv.sampling import prompt_ids
     from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
     torch.set_num_threads(params.get("threads", 1))
-    model, tokenizer = load_model(args.model)
+    backend = backend_of(params)
+    model, tokenizer = load_model(args.model) if backend == "hf" else (None, load_tokenizer(args.model))
     samples = read_rollouts(args.samples, EVAL_COLUMNS)
     instruction = params.get("instruction", "")
     cache = {}
     prompts = [cache.setdefault(p, prompt_ids(tokenizer, p, instruction)) for p in samples["prompt"]]
     yes_id, no_id = answer_token_ids(tokenizer)
     with _progress(len(samples), f"score {args.samples}") as bar:
-        scores = score_solutions(model, prompts, [list(c) for c in samples["completion_ids"]],
-                                 verification_suffix_ids(tokenizer), yes_id, no_id,
-                                 {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id,
-                                 params.get("batch_size", 64), bar.update)
+        if backend == "hf":
+            scores = score_solutions(model, prompts, [list(c) for c in samples["completion_ids"]],
+                                     verification_suffix_ids(tokenizer), yes_id, no_id,
+                                     {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id,
+                                     params.get("batch_size", 64), bar.update)
+        else:  # the same scores from a vLLM engine's log-probs (rlv.backends.vllm_engine)
+            from rlv.backends.vllm_engine import score_solutions as engine_scores
+            with open_engine(args.model, params) as engine:
+                scores = engine_scores(engine, prompts, [list(c) for c in samples["completion_ids"]],
+                                       verification_suffix_ids(tokenizer), yes_id, no_id,
+                                       {tokenizer.eos_token_id, tokenizer.pad_token_id})
+            bar.update(len(samples))
     scored = samples.assign(**scores)
     write_parquet_atomic(scored, args.out)
     log(f"scored {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}")

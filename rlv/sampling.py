@@ -6,6 +6,12 @@ are sorted by prompt length, so a batch pads little. Problems are cut into shard
 in that order; each shard is written as soon as it is done, so a killed job resumes at the first missing
 shard. Randomness is seeded per (seed, shard, batch), so a given config and seed reproduce the same samples
 whether or not the job was interrupted.
+
+Backend `vllm` (rlv.backends): the same prompt ids, shards and rows, but the completions of a shard come from
+one request to a vLLM engine in its own environment: per problem, N samples at the same temperature (top-k and
+top-p off), sample i seeded with seed(problem) + i, where seed(problem) hashes (seed, problem id); so a sample's
+seed does not depend on batching or sharding. Its completions are cut and cleaned as `generate` cuts them (after the
+first EOS, which is kept; padding tokens dropped).
 """
 
 from __future__ import annotations
@@ -56,9 +62,10 @@ def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max
 def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int, temperature: float,
                      max_new_tokens: int, batch_size: int, seed: int, instruction: str = "", run: str = "",
                      dataset: str = "", progress=None, shard_dir: str | Path | None = None,
-                     shard_problems: int = 50) -> pd.DataFrame:
+                     shard_problems: int = 50, engine=None) -> pd.DataFrame:
     """All samples of all problems, in (problem_id, sample) order. With `shard_dir`, each shard of
-    `shard_problems` problems is written there as it completes and reused by a rerun."""
+    `shard_problems` problems is written there as it completes and reused by a rerun. With `engine` (a
+    rlv.backends VllmEngine) the completions come from it and `model` and `batch_size` are unused."""
     encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
     order = sorted(zip(problems["id"], problems["problem"], problems["answer"]), key=lambda r: len(encoded[r[0]]))
     frames = []
@@ -71,8 +78,12 @@ def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int,
         else:
             jobs = [(pid, text, answer, s) for pid, text, answer in order[begin:begin + shard_problems]
                     for s in range(num_samples)]
-            frame = _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size,
-                                 (seed, shard), progress=progress)
+            if engine is not None:
+                frame = _sample_jobs_engine(engine, tokenizer, jobs, encoded, num_samples, temperature,
+                                            max_new_tokens, seed, progress=progress)
+            else:
+                frame = _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size,
+                                     (seed, shard), progress=progress)
             frame = frame.assign(run=run, dataset=dataset, seed=seed)[EVAL_COLUMNS]
             if path is not None:
                 write_parquet_atomic(frame, path)
@@ -87,12 +98,39 @@ def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, b
         batch_seed = int(hashlib.sha256(repr((*key, batch_index)).encode()).hexdigest()[:15], 16)
         completions = generate(model, tokenizer, [encoded[pid] for pid, *_ in chunk], temperature, max_new_tokens,
                                batch_seed)
-        for (pid, text, answer, sample), ids in zip(chunk, completions):
-            completion = tokenizer.decode(ids, skip_special_tokens=True)
-            rows.append({"problem_id": pid, "sample": sample, "prompt": text, "completion": completion,
-                         "completion_ids": ids, "answer": extract_boxed(completion),
-                         "correct": grade(completion, answer), "num_tokens": len(ids),
-                         "truncated": not ids or ids[-1] != tokenizer.eos_token_id})
+        rows.extend(_rows(tokenizer, chunk, completions))
         if progress is not None:
             progress(len(chunk))
     return pd.DataFrame.from_records(rows)
+
+
+def _rows(tokenizer, jobs, completions) -> list[dict]:
+    rows = []
+    for (pid, text, answer, sample), ids in zip(jobs, completions, strict=True):
+        completion = tokenizer.decode(ids, skip_special_tokens=True)
+        rows.append({"problem_id": pid, "sample": sample, "prompt": text, "completion": completion,
+                     "completion_ids": ids, "answer": extract_boxed(completion),
+                     "correct": grade(completion, answer), "num_tokens": len(ids),
+                     "truncated": not ids or ids[-1] != tokenizer.eos_token_id})
+    return rows
+
+
+def problem_seed(seed: int, problem_id) -> int:
+    """The `vllm` backend's seed of a problem's first sample (60 bits, so seed + sample fits any engine)."""
+    return int(hashlib.sha256(repr((seed, str(problem_id))).encode()).hexdigest()[:15], 16)
+
+
+def _sample_jobs_engine(engine, tokenizer, jobs, encoded, num_samples, temperature, max_new_tokens, seed,
+                        progress=None):
+    problems = list(dict.fromkeys(pid for pid, *_ in jobs))
+    outputs = engine.sample([encoded[pid] for pid in problems], [problem_seed(seed, pid) for pid in problems],
+                            num_samples, temperature, max_new_tokens, [tokenizer.eos_token_id])
+    by_problem = dict(zip(problems, outputs))
+    completions = []
+    for pid, _, _, sample in jobs:
+        ids, _reason = by_problem[pid][sample]
+        end = ids.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in ids else len(ids)
+        completions.append([t for t in ids[:end] if t != tokenizer.pad_token_id])
+    if progress is not None:
+        progress(len(jobs))
+    return pd.DataFrame.from_records(_rows(tokenizer, jobs, completions))
