@@ -70,6 +70,9 @@ def trl_config(params: dict, output_dir: str):
         save_strategy="steps", save_steps=params.get("checkpoint_every", 10), save_total_limit=1,
         save_only_model=False,
         disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
+        # rl.defaults.use_vllm / vllm_mode: TRL generates the rollouts with vLLM; GPU only (on CPU, vLLM's
+        # repacked linear weights make TRL's first weight sync fail)
+        use_vllm=params.get("use_vllm", False), vllm_mode=params.get("vllm_mode", "colocate"),
     )
     if params["trainer"] == "grpo":
         return GRPOConfig(**common, loss_type=params.get("loss_type", "dapo"), scale_rewards="group")

@@ -1,3 +1,16 @@
+from pathlib import Path
+
+
+def backend_params() -> dict:
+    """eval.backend and its keys for `rlv sample`/`rlv score`; empty for hf, so hf jobs keep their params."""
+    ev = config["eval"]
+    if ev.get("backend", "hf") == "hf":
+        return {}
+    python = Path(ev.get("vllm_python", ".venv-vllm/bin/python"))
+    return {"backend": ev["backend"], "vllm_engine_args": ev.get("vllm_engine_args", {}),
+            "vllm_python": str(python if python.is_absolute() else Path(workflow.basedir) / python)}
+
+
 rule sample:
     """N_max solutions per test problem from one model, graded against the reference answers."""
     input:
@@ -6,7 +19,7 @@ rule sample:
     output:
         "results/rollouts/eval/{run}/{dataset}.parquet",
     params:
-        p=lambda w: eval_params(seed=run_seed(w.run)),
+        p=lambda w: eval_params(seed=run_seed(w.run), **backend_params()),
     threads: config["eval"]["threads"]
     resources:
         **rule_resources("sample"),
@@ -29,7 +42,8 @@ rule score:
     output:
         "results/rollouts/scored/{run}/{dataset}.parquet",
     params:
-        p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"]}),
+        p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"],
+                   **backend_params()}),
     threads: config["eval"]["threads"]
     resources:
         **rule_resources("score"),
