@@ -14,8 +14,12 @@ rollout's reward is 1 else "No" (full-vocabulary softmax, mean over rollouts).
 Scoring: s = p("Yes") from the same softmax; one forward pass per solution also yields the mean token
 log-prob of the solution under the policy (a free baseline verifier), because the solution's tokens precede
 the suffix and a causal model does not look ahead. The prompt, shared by the N solutions of a problem, is
-run once and its key/value cache reused (see `score_solutions`). The mean runs over every generated token, the closing
-end-of-turn token included (a chat template's suffix opens with it), so an empty answer still has a score.
+run once and its key/value cache reused (see `score_solutions`); right after sampling, `score_generation`
+reuses `generate`'s own cache and logits and runs only the question. The mean runs over every generated
+token, the closing end-of-turn token included (a chat template's suffix opens with it), so an empty answer
+still has a score.
+Training with the RL loss, `fused_layout` places the suffix inside the RL loss's own batch (see
+`rlv.trainers`).
 """
 
 from __future__ import annotations
