@@ -1,0 +1,69 @@
+"""Benchmark: sampling throughput of the `hf` backend against the `vllm` backend, same model, same prompts, one run.
+
+Both backends sample `--samples` solutions for each of the first `--problems` problems of `--data` at
+temperature 1 and up to `--max-new-tokens` tokens through rlv.sampling.sample_solutions (so both times include
+prompt building, decoding and grading), with the same number of threads. Throughput is generated tokens (the
+`num_tokens` column) per second of wall time; the vLLM engine's start-up is timed apart and left out of its
+throughput, since a job starts it once. Repetitions alternate the backends so that a change in the machine's
+load hits both. The default sizes are the default config's (200 problems x 32 samples x 160 tokens,
+`hf` in batches of 256); `--problems` takes a subset on a loaded machine.
+Usage (needs results/models/base and results/data/test.parquet from `snakemake`, and .venv-vllm):
+    python bench/sampling_throughput.py [--problems 200] [--samples 32] [--threads 1] [--repeats 1]
+"""
+
+import argparse
+import json
+import time
+
+import pandas as pd
+import torch
+
+from rlv.backends.vllm_engine import VllmEngine
+from rlv.models import load_model
+from rlv.sampling import sample_solutions
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="results/models/base")
+    parser.add_argument("--data", default="results/data/test.parquet")
+    parser.add_argument("--problems", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=32)
+    parser.add_argument("--max-new-tokens", type=int, default=160)
+    parser.add_argument("--batch-size", type=int, default=256, help="hf backend: sequences per generate call")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--vllm-python", default=".venv-vllm/bin/python")
+    parser.add_argument("--engine-args", default="{}", help="JSON: extra vllm.LLM arguments")
+    parser.add_argument("--log", default="/tmp/rlv-bench-vllm.log", help="the vLLM worker's output")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model, tokenizer = load_model(args.model)
+    problems = pd.read_parquet(args.data).head(args.problems)
+    common = dict(num_samples=args.samples, temperature=1.0, max_new_tokens=args.max_new_tokens,
+                  batch_size=args.batch_size, seed=0, shard_problems=len(problems))
+    results = {"hf": [], "vllm": []}
+    with VllmEngine(args.model, args.vllm_python, threads=args.threads, engine_args=json.loads(args.engine_args),
+                    log=args.log) as engine:
+        start = time.perf_counter()
+        ready = engine.start()
+        print(f"vllm {ready['vllm']}: engine start {time.perf_counter() - start:.1f} s "
+              f"(worker's own count {ready['seconds']:.1f} s)", flush=True)
+        for repeat in range(args.repeats):
+            for backend in ("hf", "vllm"):
+                start = time.perf_counter()
+                frame = sample_solutions(model if backend == "hf" else None, tokenizer, problems,
+                                         engine=engine if backend == "vllm" else None, **common)
+                seconds = time.perf_counter() - start
+                tokens = int(frame["num_tokens"].sum())
+                results[backend].append(tokens / seconds)
+                print(f"repeat {repeat} {backend:4s}: {tokens} tokens in {seconds:.1f} s = {tokens / seconds:.0f} "
+                      f"tokens/s (accuracy {frame['correct'].mean():.3f}, truncated {frame['truncated'].mean():.3f})",
+                      flush=True)
+    hf, vl = (sum(v) / len(v) for v in (results["hf"], results["vllm"]))
+    print(f"{len(problems)} problems x {args.samples} samples x <= {args.max_new_tokens} tokens, {args.threads} "
+          f"thread(s): hf {hf:.0f} tokens/s, vllm {vl:.0f} tokens/s, vllm / hf = {vl / hf:.2f}")
+
+
+if __name__ == "__main__":
+    main()
