@@ -49,7 +49,8 @@ import numpy as np
 import pandas as pd
 
 STRATEGIES = ("pass_at_n", "majority", "best_of_n", "weighted_vote")
-_VOTE_CHUNK_CELLS = 1 << 15  # problems per vote chunk: (problem, subset, member or answer) cells, cache-sized
+_VOTE_GATHER_CELLS = 1 << 14  # problems per vote chunk: bound on (problem, subset, member) cells
+_VOTE_TABLE_CELLS = 1 << 20  # and on (problem, subset, answer) cells
 
 
 def pass_at_k(num_correct: np.ndarray, n: int, k: int) -> np.ndarray:
@@ -146,9 +147,11 @@ def votes(codes: np.ndarray, weight_sets: list, code_correct: np.ndarray, subset
     for weights in weight_sets:
         if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
             raise ValueError("vote weights must be finite and non-negative")
-    # the gathered (subset, member) cells or the (subset, answer) table, answers + the no-answer column
-    cells_per_problem = len(subsets) * max(subsets.shape[1], int(codes.max(initial=0)) + 2)
-    rows = max(1, _VOTE_CHUNK_CELLS // cells_per_problem)  # small chunks: the gathers stay in cache (5x faster)
+    # small chunks: the gathered (subset, member) cells stay in cache (5x faster than one big gather); the
+    # (subset, answer) tables, answers + the no-answer column, are only bounded in memory
+    answers = int(codes.max(initial=0)) + 2
+    rows = max(1, min(_VOTE_GATHER_CELLS // (len(subsets) * subsets.shape[1]),
+                      _VOTE_TABLE_CELLS // (len(subsets) * answers)))
     chunks = [
         _vote_chunk(codes[s : s + rows], [None if w is None else w[s : s + rows] for w in weight_sets],
                     np.asarray(code_correct)[s : s + rows], subsets)
