@@ -2,6 +2,7 @@
 # Rules call the `rlv` console script: run Snakemake with the project's environment active.
 import json
 import os
+import pathlib
 import shlex
 
 import yaml
@@ -100,6 +101,16 @@ def eval_params(**extra) -> str:
     return as_json(
         {**{k: config["eval"][k] for k in keys}, "seed": config["seed"], "instruction": config["instruction"], **extra}
     )
+
+
+def backend_params() -> dict:
+    """eval.backend and its keys for `rlv sample`/`rlv score`; empty for hf, so hf jobs keep their params."""
+    ev = config["eval"]
+    if ev.get("backend", "hf") == "hf":
+        return {}
+    python = pathlib.Path(ev.get("vllm_python", ".venv-vllm/bin/python"))
+    return {"backend": ev["backend"], "vllm_engine_args": ev.get("vllm_engine_args", {}),
+            "vllm_python": str(python if python.is_absolute() else pathlib.Path(workflow.basedir) / python)}
 
 
 # Scheduler resources (config key `resources`): resources.default, overridden per rule by resources.<rule>.

@@ -1,16 +1,3 @@
-from pathlib import Path
-
-
-def backend_params() -> dict:
-    """eval.backend and its keys for `rlv sample`/`rlv score`; empty for hf, so hf jobs keep their params."""
-    ev = config["eval"]
-    if ev.get("backend", "hf") == "hf":
-        return {}
-    python = Path(ev.get("vllm_python", ".venv-vllm/bin/python"))
-    return {"backend": ev["backend"], "vllm_engine_args": ev.get("vllm_engine_args", {}),
-            "vllm_python": str(python if python.is_absolute() else Path(workflow.basedir) / python)}
-
-
 rule sample:
     """N_max solutions per test problem from one model, graded against the reference answers."""
     input:
