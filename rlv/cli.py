@@ -204,6 +204,8 @@ def cmd_figure(args, params):
         tables["sweep"] = pd.read_parquet(args.sweep)
     if args.efficiency:
         tables["efficiency"] = pd.read_parquet(args.efficiency)
+    if args.arms:
+        tables["arms"] = pd.read_parquet(args.arms)
     if args.metrics:
         tables["metrics"] = [pd.read_csv(Path(p) / "metrics.csv" if Path(p).is_dir() else p) for p in args.metrics]
     FIGURES[args.name](out=args.out, params=params, **tables)
@@ -264,11 +266,18 @@ def cmd_design_table(args, params):
     from rlv.experiments import arm_rows, render_table
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
     search = _load_search(args.search)
-    rows = pd.concat([arm_rows(search, base, Path(args.root) / base, params.get("dataset", "test"))
+    rows = pd.concat([arm_rows(search, base, Path(args.root) / base, params.get("dataset", "test"),
+                               params.get("num_bootstrap", 1000), params.get("confidence", 0.95), params.get("seed", 0))
                       for base in search["bases"]], ignore_index=True)
     write_parquet_atomic(rows, args.table)
-    write_text_atomic(render_table(search, rows), args.out)
+    write_text_atomic(render_table(search, rows, args.name or Path(args.root).name), args.out)
     log(f"wrote {args.out} ({len(rows)} arms)")
+
+
+def cmd_design_warm_start(args, params):
+    from rlv.experiments import copy_warm_up
+    copied = copy_warm_up(Path(args.source), Path(args.dest))
+    log(f"warm start from {args.source}: copied {copied or 'nothing (up to date)'} into {args.dest}")
 
 
 def _progress(total: int, desc: str):
@@ -325,6 +334,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--sweep", help="sweep table (parallel_scaling)")
     sub.add_argument("--efficiency", help="compute-ratio table, marked on parallel_scaling")
     sub.add_argument("--metrics", nargs="+", help="RL run directories or their metrics.csv (training_dynamics)")
+    sub.add_argument("--arms", help="a design search's rows, results/experiments/{search}.parquet (lambda_sweep)")
     sub.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     sub = stage("efficiency", cmd_efficiency, "iso-accuracy compute ratio N_base / N_RL^V from a sweep table (keys: "
                 "base_run, verifier_run, base_strategy, verifier_strategies)")
@@ -349,6 +359,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--root", required=True, help="directory holding one workflow directory per base")
     sub.add_argument("--out", required=True, help="Markdown table")
     sub.add_argument("--table", required=True, help="the same rows as Parquet")
+    sub.add_argument("--name", help="the search's name, in the table's title (default: the root's name)")
+    sub = stage("design-warm-start", cmd_design_warm_start, "copy the main DAG's train split and warm-up model "
+                "into a base's results/ of a search with reuse_main_warm_up, keeping modification times (no keys)")
+    sub.add_argument("--source", required=True, help="the main DAG's results/")
+    sub.add_argument("--dest", required=True, help="the base's results/")
     return top
 
 

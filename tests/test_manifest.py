@@ -10,7 +10,8 @@ from rlv.figures import FIGURES
 from rlv.figures.manifest import (TARGETS, load_manifest, markdown_table, replace_between_markers, rst_table)
 
 REPO = Path(__file__).resolve().parents[1]
-RULES = (REPO / "workflow" / "rules" / "figures.smk").read_text()
+# figure rules live in figures.smk; those of figures built by their own target beside it, in experiments.smk
+RULES = "\n".join((REPO / "workflow" / "rules" / name).read_text() for name in ("figures.smk", "experiments.smk"))
 ENTRIES = load_manifest()
 BUILT = [e for e in ENTRIES if e["status"] == "built"]
 PLANNED = [e for e in ENTRIES if e["status"] == "planned"]
@@ -26,7 +27,7 @@ def test_names_and_rules_are_unique_and_every_paper_figure_is_listed():
 @pytest.mark.parametrize("entry", BUILT, ids=lambda e: e["name"])
 def test_a_built_figure_has_its_rule_caption_module_and_report_entry(entry):
     name = entry["name"]
-    assert re.search(rf"^rule {entry['rule']}:", RULES, re.M), f"no rule {entry['rule']} in figures.smk"
+    assert re.search(rf"^rule {entry['rule']}:", RULES, re.M), f"no rule {entry['rule']} in figures.smk/experiments.smk"
     block = RULES.split(f"rule {entry['rule']}:")[1].split("\nrule ")[0]
     assert f'report("results/figures/{name}.png", **FIGURE_REPORT["{name}"])' in block
     assert f"rlv figure {name} " in block and f'"results/figures/{name}.pdf"' in block
@@ -36,6 +37,17 @@ def test_a_built_figure_has_its_rule_caption_module_and_report_entry(entry):
 @pytest.mark.parametrize("entry", PLANNED, ids=lambda e: e["name"])
 def test_a_planned_figure_has_no_rule_and_no_caption(entry):
     assert f"rule {entry['rule']}:" not in RULES and "caption" not in entry and entry["name"] not in FIGURES
+
+
+@pytest.mark.parametrize("entry", [e for e in BUILT if e.get("target")], ids=lambda e: e["name"])
+def test_a_figure_with_a_target_is_that_targets_input_and_labelled_so(entry):
+    block = RULES.split(f"rule {entry['target']}:")[1].split("\nrule ")[0]
+    assert f'"results/figures/{entry["name"]}.png"' in block and f'"results/figures/{entry["name"]}.pdf"' in block
+    assert f"| built by target {entry['target']} (not in rule all) |" in markdown_table(ENTRIES)
+
+
+def test_the_lambda_sweep_is_built_by_its_own_target():
+    assert {e["name"]: e.get("target") for e in BUILT}.get("lambda_sweep") == "lambda_sweep"
 
 
 def test_every_figure_rule_is_in_the_manifest():
@@ -55,4 +67,12 @@ def test_a_bad_status_is_named(tmp_path):
     bad = tmp_path / "manifest.yaml"
     bad.write_text("figures:\n  - {name: x, claim: c, rule: figure_x, status: done}\n")
     with pytest.raises(ValueError, match="figure 'x' has status 'done'"):
+        load_manifest(bad)
+
+
+@pytest.mark.parametrize("extra", ["status: planned, target: x", "status: built, caption: c, category: k, target: 'a b'"])
+def test_a_bad_target_is_named(tmp_path, extra):
+    bad = tmp_path / "manifest.yaml"
+    bad.write_text(f"figures:\n  - {{name: x, claim: c, rule: figure_x, {extra}}}\n")
+    with pytest.raises(ValueError, match="figure 'x': target must be a rule name"):
         load_manifest(bad)

@@ -20,9 +20,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def report_figures() -> list[tuple[str, str, str]]:
-    """(output path, category, caption file) of every built figure of the manifest (the rules take theirs from it)."""
+    """(output path, category, caption file) of every built figure of the manifest (the rules take theirs from it)
+    that rule all builds (a figure with a `target` is in that target's report, not in rule all's)."""
     return [(f"results/figures/{e['name']}.png", e["category"], str(REPO / e["caption"]))
-            for e in load_manifest() if e["status"] == "built"]
+            for e in load_manifest() if e["status"] == "built" and not e.get("target")]
 
 
 def first_sentence(caption_file: str) -> str:

@@ -1,6 +1,7 @@
 """The figure manifest (workflow/manifest.yaml) as tables: Markdown for the README, reStructuredText for the
 report's front page. `python -m rlv.figures.manifest` rewrites both between their marker lines; the tests
-fail when either drifts from the manifest.
+fail when either drifts from the manifest. A built figure may name a `target` (a rule outside rule all that
+builds it, e.g. an experiment too long for the default run); its status cell says so.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ def load_manifest(path: Path = MANIFEST) -> list[dict]:
             raise ValueError(f"{path}: figure {entry.get('name')!r} has status {entry.get('status')!r}, not one of {STATUSES}")
         if entry["status"] == "built" and not {"caption", "category"} <= set(entry):
             raise ValueError(f"{path}: built figure {entry['name']!r} needs a caption and a category")
+        if "target" in entry and (entry["status"] != "built" or not str(entry["target"]).isidentifier()):
+            raise ValueError(f"{path}: figure {entry['name']!r}: target must be a rule name, on a built figure only")
     return entries
 
 
 def _cells(entry: dict) -> list[str]:
     built = entry["status"] == "built"
     figure = f"results/figures/{entry['name']}.png" if built else "-"
-    return [entry["claim"], figure, entry["rule"], entry.get("caption", "-"), entry["status"]]
+    status = f"built by target {entry['target']} (not in rule all)" if entry.get("target") else entry["status"]
+    return [entry["claim"], figure, entry["rule"], entry.get("caption", "-"), status]
 
 
 def markdown_table(entries: list[dict]) -> str:

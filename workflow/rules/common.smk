@@ -7,6 +7,8 @@ import shlex
 
 import yaml
 
+from rlv.experiments import validate_search
+
 RL_RUNS = list(config["rl"]["runs"])
 EVAL_RUNS = config["eval"]["runs"]
 DATASETS = config["eval"]["datasets"]
@@ -20,7 +22,12 @@ FIGURE_REPORT = {  # report() keywords per built figure; captions are relative t
     for f in FIGURE_MANIFEST
     if f["status"] == "built"
 }
-FIGURES = expand("results/figures/{figure}.{ext}", figure=list(FIGURE_REPORT), ext=["png", "pdf"])
+# Figures with a `target` (e.g. lambda_sweep) are built by that target, outside rule all.
+FIGURES = expand(
+    "results/figures/{figure}.{ext}",
+    figure=[f["name"] for f in FIGURE_MANIFEST if f["status"] == "built" and not f.get("target")],
+    ext=["png", "pdf"],
+)
 
 for _run in EVAL_RUNS:
     if _run != "base" and _run not in RL_RUNS:
@@ -45,13 +52,23 @@ for _name, _spec in DATA_SPECS.items():
         raise ValueError(f"config key datasets.{_name}.path: no such file or directory: {_spec['path']!r}")
 
 
-# The miniature design search (workflow/rules/experiments.smk): read only when its file is present.
-MINIATURE_SEARCH = "config/miniature.yaml"
-MINIATURE_BASES = list(yaml.safe_load(open(MINIATURE_SEARCH))["bases"]) if os.path.exists(MINIATURE_SEARCH) else []
+# Design searches (workflow/rules/experiments.smk), each its own target outside `rule all`. Name -> search file,
+# read only when the file is present. Outputs: results/experiments/{search}.md/.parquet and one workflow
+# directory per base, results/experiments/{search}/{base}/.
+SEARCHES = {
+    name: path
+    for name, path in {"miniature": "config/miniature.yaml", "lambda_sweep": "config/lambda_sweep.yaml"}.items()
+    if os.path.exists(path)
+}
+SEARCH_SPECS = {name: yaml.safe_load(open(path)) for name, path in SEARCHES.items()}
+for _name, _spec in SEARCH_SPECS.items():
+    validate_search(_spec, SEARCHES[_name])
+SEARCH_BASES = {name: list(spec["bases"]) for name, spec in SEARCH_SPECS.items()}
 
 
 wildcard_constraints:
-    base="|".join(MINIATURE_BASES) or "no_base",
+    search="|".join(SEARCHES) or "no_search",
+    base="|".join(sorted({base for bases in SEARCH_BASES.values() for base in bases})) or "no_base",
     run="|".join(["base", *RL_RUNS]),
     dataset="|".join(DATA_SPECS),
     split="train|test",
@@ -139,3 +156,27 @@ def train_launcher(gpus: int) -> str:
             " --main_process_port $((29500 + ${SLURM_JOB_ID:-0} % 10000)) -m rlv.cli"
         )
     return "rlv"
+
+
+def search_outputs(search: str, table: str) -> list:
+    """One metrics table (sweep or verifier) of every base of a design search."""
+    return expand(
+        "results/experiments/{search}/{base}/results/metrics/{table}/test.parquet",
+        search=search,
+        base=SEARCH_BASES[search],
+        table=table,
+    )
+
+
+def reuses_main_warm_up(search: str) -> bool:
+    """A search that copies the main DAG's warm-up into its bases (key reuse_main_warm_up; no base overrides)."""
+    return bool(SEARCH_SPECS[search].get("reuse_main_warm_up"))
+
+
+def design_base_inputs(wildcards) -> dict:
+    """A base's config, and with reuse_main_warm_up the main DAG's train split and warm-up model it copies."""
+    inputs = {"config": f"results/experiments/{wildcards.search}/{wildcards.base}/config/config.yaml"}
+    if reuses_main_warm_up(wildcards.search):
+        inputs.update(train="results/data/train.parquet", warm_up="results/models/base")
+    return inputs
+

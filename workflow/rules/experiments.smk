@@ -1,14 +1,16 @@
-# The miniature design search (config/miniature.yaml), outside `rule all`: snakemake --cores all miniature
-# Each base (task + warm-up) runs the ordinary DAG in its own directory with one RL run per
-# (design, lambda, seed); the table collects every arm.
+# Design searches (SEARCHES in common.smk), each its own target outside `rule all`:
+#     snakemake --cores all miniature        # config/miniature.yaml: which embedded default can work
+#     snakemake --cores all lambda_sweep     # config/lambda_sweep.yaml: pass@1 vs verifier accuracy per lambda
+# Each base (task + warm-up) of a search runs the ordinary DAG in results/experiments/{search}/{base} with one
+# RL run per (design, lambda, seed); the table results/experiments/{search}.md/.parquet collects every arm.
 
 
 rule design_config:
     """The workflow config of one base: the active config, the base's overrides, one RL run per arm."""
     input:
-        search=MINIATURE_SEARCH,
+        search=lambda w: SEARCHES[w.search],
     output:
-        "results/experiments/miniature/{base}/config/config.yaml",
+        "results/experiments/{search}/{base}/config/config.yaml",
     params:
         p=as_json(config),
     threads: rule_threads("default")
@@ -17,7 +19,7 @@ rule design_config:
     conda:
         "../../environment.yml"
     log:
-        "results/logs/experiments/miniature/{base}/design_config.log",
+        "results/logs/experiments/{search}/{base}/design_config.log",
     shell:
         "rlv design-config --search {input.search:q} --base {wildcards.base} --out {output:q} --params {params.p:q}"
         " 2> {log:q}"
@@ -25,56 +27,96 @@ rule design_config:
 
 rule design_base:
     """Every arm on one base through the same DAG as the default (warm-up, RL, sampling, scoring, sweep),
-    in the base's own directory, so arms share one warm-up and a killed search resumes where it stopped."""
+    in the base's own directory, so arms share one warm-up and a killed search resumes where it stopped.
+    With reuse_main_warm_up the main DAG's train split and warm-up model are copied in first."""
     input:
-        "results/experiments/miniature/{base}/config/config.yaml",
+        unpack(design_base_inputs),
     output:
-        sweep="results/experiments/miniature/{base}/results/metrics/sweep/test.parquet",
-        verifier="results/experiments/miniature/{base}/results/metrics/verifier/test.parquet",
+        sweep="results/experiments/{search}/{base}/results/metrics/sweep/test.parquet",
+        verifier="results/experiments/{search}/{base}/results/metrics/verifier/test.parquet",
     params:
         snakefile=workflow.main_snakefile,
-        directory=lambda w: f"results/experiments/miniature/{w.base}",
+        directory=lambda w: f"results/experiments/{w.search}/{w.base}",
+        warm_start=lambda w: f"results/experiments/{w.search}/{w.base}/results" if reuses_main_warm_up(w.search) else "",
     threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
     resources:
         **rule_resources("design_base"),
     conda:
         "../../environment.yml"
     log:
-        "results/logs/experiments/miniature/{base}/design_base.log",
+        "results/logs/experiments/{search}/{base}/design_base.log",
     benchmark:
-        "results/benchmarks/experiments/miniature/{base}.tsv"
+        "results/benchmarks/experiments/{search}/{base}.tsv"
     shell:
-        "snakemake --snakefile {params.snakefile:q} --directory {params.directory:q} --cores {threads}"
+        "if [ -n '{params.warm_start}' ]; then"
+        " rlv design-warm-start --params '{{}}' --source results --dest {params.warm_start:q}; fi 2> {log:q}"
+        " && snakemake --snakefile {params.snakefile:q} --directory {params.directory:q} --cores {threads}"
         " --keep-going --rerun-incomplete results/metrics/sweep/test.parquet results/metrics/verifier/test.parquet"
-        " > {log:q} 2>&1"
+        " >> {log:q} 2>&1"
 
 
 rule design_table:
-    """Every arm of the search in one table: means over seeds with t-intervals, and each design's verdict."""
+    """Every arm of the search in one table: means over seeds with t-intervals, verifier accuracy with its
+    problem-bootstrap interval, and each design's verdict."""
     input:
-        search=MINIATURE_SEARCH,
-        sweeps=expand("results/experiments/miniature/{base}/results/metrics/sweep/test.parquet", base=MINIATURE_BASES),
-        verifiers=expand(
-            "results/experiments/miniature/{base}/results/metrics/verifier/test.parquet", base=MINIATURE_BASES
-        ),
+        search=lambda w: SEARCHES[w.search],
+        sweeps=lambda w: search_outputs(w.search, "sweep"),
+        verifiers=lambda w: search_outputs(w.search, "verifier"),
     output:
-        table="results/experiments/miniature.md",
-        rows="results/experiments/miniature.parquet",
+        table="results/experiments/{search}.md",
+        rows="results/experiments/{search}.parquet",
     params:
-        p=as_json({"dataset": "test"}),
+        p=as_json(
+            {
+                "dataset": "test",
+                "num_bootstrap": config["sweep"]["num_bootstrap"],
+                "confidence": config["sweep"]["confidence"],
+                "seed": config["seed"],
+            }
+        ),
     threads: rule_threads("default")
     resources:
         **rule_resources("default"),
     conda:
         "../../environment.yml"
     log:
-        "results/logs/experiments/miniature/design_table.log",
+        "results/logs/experiments/{search}/design_table.log",
     shell:
-        "rlv design-table --search {input.search:q} --root results/experiments/miniature --out {output.table:q}"
-        " --table {output.rows:q} --params {params.p:q} 2> {log:q}"
+        "rlv design-table --search {input.search:q} --root results/experiments/{wildcards.search} --name {wildcards.search}"
+        " --out {output.table:q} --table {output.rows:q} --params {params.p:q} 2> {log:q}"
+
+
+rule figure_lambda_sweep:
+    """Reasoner pass@1 vs verifier accuracy, one point per lambda, from the lambda_sweep search's rows."""
+    input:
+        "results/experiments/lambda_sweep.parquet",
+    output:
+        png=report("results/figures/lambda_sweep.png", **FIGURE_REPORT["lambda_sweep"]),
+        pdf="results/figures/lambda_sweep.pdf",
+    params:
+        p=as_json({}),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/lambda_sweep.log",
+    benchmark:
+        "results/benchmarks/figures/lambda_sweep.tsv"
+    shell:
+        "rlv figure lambda_sweep --arms {input:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
 
 
 rule miniature:
     """Target: the miniature design search and its table."""
     input:
         "results/experiments/miniature.md",
+
+
+rule lambda_sweep:
+    """Target: the lambda sweep (its table and its figure), outside rule all."""
+    input:
+        "results/experiments/lambda_sweep.md",
+        "results/figures/lambda_sweep.png",
+        "results/figures/lambda_sweep.pdf",
