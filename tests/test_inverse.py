@@ -4,12 +4,13 @@ Checked against an independent oracle: the equation of the problem text is parse
 substituted into it; every equation of the worked solution is evaluated in Python."""
 
 import re
+from collections import Counter
 
 import pytest
 
 from rlv.grading import grade
 from rlv.tasks.arithmetic import MAX_VALUE, generate
-from rlv.tasks.inverse import division_steps
+from rlv.tasks.inverse import division_steps, generate_records
 from rlv.tasks.records import validate_problems
 
 _PROBLEM = re.compile(r"Solve \$(\d)(?:x([+-]\d+)|\(x\+(\d+)\))?x?=(\d+)\$ for \$x\$\.")
@@ -82,3 +83,13 @@ def test_splits_are_disjoint_and_generation_is_deterministic():
 def test_unknown_family_is_named():
     with pytest.raises(ValueError, match="family.*'geometry'"):
         generate("train", 5, [1], seed=0, family="geometry")
+
+
+def test_a_drawn_out_level_leaves_the_rotation_and_the_others_fill_its_share():
+    records = generate_records("train", 3000, [1, 3], seed=0, test_fraction=0.2)
+    levels = Counter(r["level"] for r in records)
+    level_one = {(a, x) for a in range(2, 10) for x in range(2, 100)}  # every level-1 equation a*x = a*x
+    assert levels[1] < len(level_one) < 1500 and levels[1] + levels[3] == 3000
+    assert len({r["problem"] for r in records}) == 3000
+    with pytest.raises(ValueError, match="could not draw 1000 distinct train inverse problems"):
+        generate_records("train", 1000, [1], seed=0, test_fraction=0.2)

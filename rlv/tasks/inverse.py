@@ -26,6 +26,7 @@ from rlv.tasks.arithmetic import MAX_VALUE, in_test_split
 
 LEVELS = (1, 2, 3, 4, 5)
 SUBJECT = "Algebra"
+EXHAUSTED_AFTER = 1000  # repeats in a row after which a level counts as drawn out
 
 
 def division_steps(dividend: int, divisor: int) -> list[str]:
@@ -72,17 +73,24 @@ def random_problem(rng: random.Random, level: int) -> tuple[str, list[str], int]
 
 def generate_records(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float,
                      max_tries_factor: int = 200) -> list[dict]:
-    """`num_problems` distinct problems of `split`, levels in equal shares (round robin)."""
+    """`num_problems` distinct problems of `split`, levels in equal shares (round robin) as far as each level
+    has problems: a level that draws only repeats `EXHAUSTED_AFTER` times in a row leaves the rotation and the
+    others fill its share (level 1 holds only a few hundred distinct equations)."""
     unknown = sorted(set(levels) - set(LEVELS))
     if unknown:
         raise ValueError(f"levels {unknown} are not defined for the inverse family; choose from {list(LEVELS)}")
     rng = random.Random(f"{seed}-{split}-inverse")
-    records, seen = [], set()
+    records, seen, rotation, misses = [], set(), list(levels), 0
     for _ in range(num_problems * max_tries_factor):
-        level = levels[len(records) % len(levels)]
+        level = rotation[len(records) % len(rotation)]
         problem, steps, x = random_problem(rng, level)
         if max(_numbers(problem)) > MAX_VALUE or problem in seen or in_test_split(problem, test_fraction) != (split == "test"):
+            misses += problem in seen
+            if misses >= EXHAUSTED_AFTER and len(rotation) > 1:
+                rotation.remove(level)
+                misses = 0
             continue
+        misses = 0
         seen.add(problem)
         solution = " ".join(steps + [f"The answer is $\\boxed{{{x}}}$."])
         records.append({"id": f"inv-{hashlib.sha256(problem.encode()).hexdigest()[:12]}", "problem": problem,
