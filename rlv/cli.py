@@ -170,9 +170,34 @@ def cmd_score(args, params):
                                        verification_suffix_ids(tokenizer), yes_id, no_id,
                                        {tokenizer.eos_token_id, tokenizer.pad_token_id})
             bar.update(len(samples))
-    scored = samples.assign(**scores)
+    if args.verdict_only:  # another model's verdict on these samples: the policy's mean_logprob stays
+        if "mean_logprob" not in samples.columns:
+            raise SystemExit(f"--verdict-only: {args.samples} has no mean_logprob column (pass the policy's scored samples)")
+        scores.pop("mean_logprob")
+    scored = samples.assign(**scores, **({"run": args.run} if args.run else {}))
     write_parquet_atomic(scored, args.out)
     log(f"scored {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}")
+
+
+def cmd_train_verifier(args, params):
+    """The separate verifier: the base model trained on L_verify alone over one run's training rollouts."""
+    import torch
+    from rlv.models import load_model
+    from rlv.rollouts import TRAIN_COLUMNS, atomic_directory, read_rollouts
+    from rlv.separate_verifier import train_separate_verifier
+    torch.set_num_threads(params.get("threads", 1))
+    model, tokenizer = load_model(args.base)
+    rollouts = read_rollouts(args.rollouts, TRAIN_COLUMNS)
+    log(f"separate verifier: {len(rollouts)} rollouts of {args.rollouts} (share correct "
+        f"{rollouts['label'].mean():.3f}), {params['steps']} steps of {params['batch_size']}")
+    history = train_separate_verifier(model, tokenizer, rollouts, params["steps"], params["batch_size"],
+                                      params["learning_rate"], params["seed"], log)
+    with atomic_directory(args.out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        history.insert(0, "run", args.run)
+        history.to_csv(staging / "metrics.csv", index=False)
+    log(f"saved the separate verifier to {args.out}")
 
 
 def cmd_sweep(args, params):
@@ -206,6 +231,10 @@ def cmd_figure(args, params):
         tables["efficiency"] = pd.read_parquet(args.efficiency)
     if args.arms:
         tables["arms"] = pd.read_parquet(args.arms)
+    if args.verifier:
+        tables["verifier"] = pd.read_parquet(args.verifier)
+    if args.scores:
+        tables["scores"] = [pd.read_parquet(p) for p in args.scores]
     if args.metrics:
         tables["metrics"] = [pd.read_csv(Path(p) / "metrics.csv" if Path(p).is_dir() else p) for p in args.metrics]
     FIGURES[args.name](out=args.out, params=params, **tables)
@@ -325,15 +354,27 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--model", required=True)
     sub.add_argument("--samples", required=True, help="evaluation rollouts (Parquet)")
     sub.add_argument("--out", required=True, help="the same rows plus p_yes, p_no, mean_logprob")
+    sub.add_argument("--run", help="run name written into the rows (default: the samples' own)")
+    sub.add_argument("--verdict-only", action="store_true",
+                     help="replace only p_yes and p_no (a separate verifier scoring a policy's scored samples)")
+    sub = stage("train-verifier", cmd_train_verifier, "the separate verifier baseline: a model trained on the "
+                "Yes/No verification loss alone over one run's training rollouts (keys: steps, batch_size, "
+                "learning_rate, seed)")
+    sub.add_argument("--base", required=True, help="starting model directory (the warm-up base model)")
+    sub.add_argument("--rollouts", required=True, help="training rollouts (Parquet rollout store)")
+    sub.add_argument("--run", required=True, help="name of the verifier, stored in its metrics.csv")
+    sub.add_argument("--out", required=True, help="verifier model directory (safetensors + tokenizer)")
     sub = stage("sweep", cmd_sweep, "accuracy vs N for every strategy, with bootstrap CIs (keys: ns, strategies, num_subsets, num_bootstrap, confidence, seed)")
     sub.add_argument("--scores", nargs="+", required=True, help="scored evaluation rollouts, one file per run")
     sub.add_argument("--out", required=True, help="sweep table (Parquet)")
     sub.add_argument("--verifier-out", required=True, help="verifier metrics table (Parquet)")
-    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview) from its tables")
+    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview, strategies, verifier_quality) from its tables")
     sub.add_argument("name", help="figure name, e.g. parallel_scaling")
-    sub.add_argument("--sweep", help="sweep table (parallel_scaling)")
+    sub.add_argument("--sweep", help="sweep table (parallel_scaling, strategies)")
     sub.add_argument("--efficiency", help="compute-ratio table, marked on parallel_scaling")
     sub.add_argument("--metrics", nargs="+", help="RL run directories or their metrics.csv (training_dynamics)")
+    sub.add_argument("--verifier", help="verifier metrics table (verifier_quality)")
+    sub.add_argument("--scores", nargs="+", help="scored samples, one file per run (verifier_quality's calibration)")
     sub.add_argument("--arms", help="a design search's rows, results/experiments/{search}.parquet (lambda_sweep)")
     sub.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     sub = stage("efficiency", cmd_efficiency, "iso-accuracy compute ratio N_base / N_RL^V from a sweep table (keys: "

@@ -71,6 +71,10 @@ BAD = [  # (dotted key, bad value, text the error must contain)
     ("resources.train_rl.gpu", 1.5, "is not of type 'integer'"),
     ("resources.sample.threads", 2, "Additional properties are not allowed ('threads' was unexpected)"),
     ("resources.trian_rl", {"gpu": 1}, "Additional properties are not allowed ('trian_rl' was unexpected)"),
+    ("separate_verifier.steps", 0, "minimum"),
+    ("separate_verifier.learning_rate", 0, "exclusiveMinimum"),
+    ("separate_verifier.batch_size", DELETE, "'batch_size' is a required property"),
+    ("separate_verifier.lr", 1e-4, "Additional properties are not allowed ('lr' was unexpected)"),
 ]
 
 
@@ -110,6 +114,8 @@ def test_every_schema_property_has_a_description():
     ("eval.num_samples", 0, "On instance['eval']['num_samples']"),
     ("eval.runs", ["base", "ppo"], "config key eval.runs: 'ppo' is neither 'base' nor a run of rl.runs"),
     ("eval.datasets", ["test", "math500"], "config key eval.datasets: 'math500' is not a dataset of datasets"),
+    ("figures.parallel_scaling.base_run", "base",
+     "config key separate_verifier: trains on the training rollouts of figures.parallel_scaling.base_run"),
     ("datasets", {"train": {"source": "synthetic"}, "test": {"source": "jsonl", "path": "no/such/file.jsonl"}},
      "config key datasets.test.path: no such file or directory: 'no/such/file.jsonl'"),
 ])

@@ -14,7 +14,8 @@ from conftest import offline_prefix, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "efficiency",
-                 "figure_parallel_scaling", "figure_training_dynamics", "figure_overview", "summary", "all"}
+                 "figure_parallel_scaling", "figure_training_dynamics", "figure_overview", "summary", "all",
+                 "train_verifier", "score_separate_verifier", "figure_strategies", "figure_verifier_quality"}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -77,8 +78,10 @@ def test_whole_dag_produces_every_output(test_dag):
     results = workdir / "results"
     assert planned_jobs(output) == {"problems": 2, "base_model": 1, "train_rl": 2, "sample": 3, "score": 3,
                                     "sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1,
-                                    "figure_training_dynamics": 1, "figure_overview": 1, "summary": 1, "all": 1}
-    for name in ("parallel_scaling", "training_dynamics", "overview"):
+                                    "figure_training_dynamics": 1, "figure_overview": 1, "summary": 1, "all": 1,
+                                    "train_verifier": 1, "score_separate_verifier": 1, "figure_strategies": 1,
+                                    "figure_verifier_quality": 1}
+    for name in ("parallel_scaling", "training_dynamics", "overview", "strategies", "verifier_quality"):
         for ext in ("png", "pdf"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     ratios = pd.read_parquet(results / "metrics" / "efficiency" / "test.parquet")
@@ -102,12 +105,21 @@ def test_whole_dag_produces_every_output(test_dag):
         assert scored["p_yes"].between(0, 1).all() and (scored["mean_logprob"] <= 0).all()
     sweep = pd.read_parquet(results / "metrics" / "sweep" / "test.parquet")
     assert sorted(sweep["n"].unique()) == [1, 2, 4, 8]
-    assert set(sweep["run"]) == {"base", "grpo", "grpo_v"}
+    assert set(sweep["run"]) == {"base", "grpo", "grpo_v", "grpo+verifier"}
+    # the separate verifier: trained on grpo's rollouts, its p(Yes) on grpo's samples, grpo's own log-prob kept
+    separate = pd.read_parquet(results / "rollouts" / "scored" / "grpo+verifier" / "test.parquet")
+    policy = pd.read_parquet(results / "rollouts" / "scored" / "grpo" / "test.parquet")
+    assert set(separate["run"]) == {"grpo+verifier"} and separate["p_yes"].between(0, 1).all()
+    assert separate["mean_logprob"].equals(policy["mean_logprob"]) and separate["correct"].equals(policy["correct"])
+    assert len(pd.read_csv(results / "models" / "grpo+verifier" / "metrics.csv")) == 3
+    verifier = pd.read_parquet(results / "metrics" / "verifier" / "test.parquet")
+    assert ("grpo+verifier", "p_yes") in set(zip(verifier["run"], verifier["score"]))
     summary = (results / "summary.md").read_text()
     assert "GRPO$^V$" in summary and "AUROC within problem" in summary
     assert "## Paper claims" in summary and "| 1.2-1.6x with sequential x parallel scaling |" in summary
     assert "### Iso-accuracy compute ratio" in summary
-    for rule in ("problems/train", "base_model", "train_rl/grpo_v", "sample/grpo/test", "sweep/test"):
+    for rule in ("problems/train", "base_model", "train_rl/grpo_v", "sample/grpo/test", "sweep/test",
+                 "train_verifier/grpo+verifier", "score/grpo+verifier/test", "figures/verifier_quality"):
         assert (results / "benchmarks" / f"{rule}.tsv").exists()
         assert (results / "logs" / f"{rule}.log").exists()
 
@@ -118,7 +130,8 @@ def test_forcerun_reruns_one_rule_and_what_follows(test_dag):
     upstream = workdir / "results" / "rollouts" / "scored" / "grpo" / "test.parquet"
     stamp = upstream.stat().st_mtime_ns
     jobs = planned_jobs(snakemake("--cores", "2", "--forcerun", "sweep", cwd=workdir))
-    assert jobs == {"sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1, "summary": 1, "all": 1}
+    assert jobs == {"sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1, "figure_strategies": 1,
+                    "figure_verifier_quality": 1, "summary": 1, "all": 1}
     assert upstream.stat().st_mtime_ns == stamp
 
 

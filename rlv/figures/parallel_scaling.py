@@ -2,7 +2,9 @@
 
 Curves, each with its bootstrap CI band: the base RL run with majority vote and with the free log-prob
 verifier (weighted vote by exp(mean token log-prob)); the RL^V run with best-of-N and weighted vote by its
-own p("Yes"); pass@N of both runs (dashed) as the upper bound any selection could reach.
+own p("Yes"); pass@N of both runs (dashed) as the upper bound any selection could reach; and, when the
+sweep has it (params `separate_verifier_run`), the base run's samples in a weighted vote by a separately
+trained verifier's p("Yes") (dash-dotted).
 
 Given the compute-ratio table (rlv.efficiency), the figure marks RL^V's strategy that is best at N_max
 against the base run's majority vote: a horizontal arrow at each accuracy level from N_RLV(a) to
@@ -21,8 +23,12 @@ from rlv.efficiency import best_strategy_at_n_max, curve
 from rlv.figures.style import save_figure
 
 
-def curve_specs(base: str, verifier: str, labels: dict) -> list[dict]:
+def curve_specs(base: str, verifier: str, labels: dict, separate: str | None = None) -> list[dict]:
+    """The curves: base RL's majority and log-prob vote, RL^V's best-of-N and weighted vote, pass@N of both;
+    with `separate` (the separate-verifier pseudo-run), its weighted vote by the separate verifier's p(Yes)."""
     b, v = labels.get(base, base), labels.get(verifier, verifier)
+    extra = [{"run": separate, "strategy": "weighted_vote", "score": "p_yes",
+              "label": f"{labels.get(separate, separate)}: weighted vote", "color": "C2", "ls": "-."}] if separate else []
     return [
         {"run": base, "strategy": "majority", "score": "", "label": f"{b}: majority vote", "color": "C0", "ls": "-"},
         {"run": base, "strategy": "weighted_vote", "score": "mean_logprob", "label": f"{b}: vote weighted by log-prob",
@@ -30,6 +36,7 @@ def curve_specs(base: str, verifier: str, labels: dict) -> list[dict]:
         {"run": verifier, "strategy": "best_of_n", "score": "p_yes", "label": f"{v}: best-of-N", "color": "C3", "ls": "-"},
         {"run": verifier, "strategy": "weighted_vote", "score": "p_yes", "label": f"{v}: weighted vote",
          "color": "C1", "ls": "-"},
+        *extra,
         {"run": base, "strategy": "pass_at_n", "score": "", "label": f"{b}: pass@N", "color": "0.55", "ls": "--"},
         {"run": verifier, "strategy": "pass_at_n", "score": "", "label": f"{v}: pass@N", "color": "0.25", "ls": "--"},
     ]
@@ -66,7 +73,9 @@ def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd
     base, verifier = params["base_run"], params["verifier_run"]
     frame = sweep[sweep["dataset"] == params["dataset"]]
     figure, axis = plt.subplots(figsize=(8.6, 5.0))
-    for spec in curve_specs(base, verifier, params.get("labels", {})):
+    separate = params.get("separate_verifier_run")
+    separate = separate if separate in set(frame["run"]) else None  # sweeps made without it still draw
+    for spec in curve_specs(base, verifier, params.get("labels", {}), separate):
         rows = frame[(frame["run"] == spec["run"]) & (frame["strategy"] == spec["strategy"])
                      & (frame["score"] == spec["score"])].sort_values("n")
         if rows.empty:

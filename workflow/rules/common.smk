@@ -36,6 +36,19 @@ for _key in ("base_run", "verifier_run"):
     if config["figures"]["parallel_scaling"][_key] not in EVAL_RUNS:
         raise ValueError(f"config key figures.parallel_scaling.{_key}: must be one of eval.runs ({EVAL_RUNS})")
 
+# The separate-verifier baseline (config key separate_verifier, optional): the base model trained on L_verify
+# alone over the base RL run's training rollouts; its p("Yes") on that run's samples is the pseudo-run
+# `{base_run}+verifier`, scored and swept like any run (SCORED_RUNS).
+SEPARATE_VERIFIER = None
+if "separate_verifier" in config:
+    if config["figures"]["parallel_scaling"]["base_run"] not in RL_RUNS:
+        raise ValueError(
+            "config key separate_verifier: trains on the training rollouts of figures.parallel_scaling.base_run,"
+            f" which must then be a run of rl.runs ({RL_RUNS}), not {config['figures']['parallel_scaling']['base_run']!r}"
+        )
+    SEPARATE_VERIFIER = f"{config['figures']['parallel_scaling']['base_run']}+verifier"
+SCORED_RUNS = EVAL_RUNS + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER else [])
+
 if "train" not in DATA_SPECS:
     raise ValueError(f"config key datasets: needs a dataset named 'train' (warm-up and RL problems); has {list(DATA_SPECS)}")
 for _name in DATASETS:
@@ -110,6 +123,9 @@ def rl_params(run: str) -> dict:
 def run_labels() -> dict:
     labels = {"base": "Base"}
     labels.update({name: spec.get("label", name) for name, spec in config["rl"]["runs"].items()})
+    if SEPARATE_VERIFIER:
+        base = config["figures"]["parallel_scaling"]["base_run"]
+        labels[SEPARATE_VERIFIER] = config["separate_verifier"].get("label", f"{labels[base]} + separate verifier")
     return labels
 
 

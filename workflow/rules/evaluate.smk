@@ -45,10 +45,38 @@ rule score:
         " --threads {threads} 2> {log:q}"
 
 
+if SEPARATE_VERIFIER:
+
+    rule score_separate_verifier:
+        """The separate verifier's p("Yes") on the base RL run's scored samples, as the pseudo-run
+        {base_run}+verifier (the mean token log-prob stays the policy's)."""
+        input:
+            model=f"results/models/{SEPARATE_VERIFIER}",
+            samples=f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}/{{dataset}}.parquet",
+        output:
+            f"results/rollouts/scored/{SEPARATE_VERIFIER}/{{dataset}}.parquet",
+        params:
+            p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"],
+                       **backend_params()}),
+            run=SEPARATE_VERIFIER,
+        threads: config["eval"]["threads"]
+        resources:
+            **rule_resources("score"),
+        conda:
+            "../../environment.yml"
+        log:
+            f"results/logs/score/{SEPARATE_VERIFIER}/{{dataset}}.log",
+        benchmark:
+            f"results/benchmarks/score/{SEPARATE_VERIFIER}/{{dataset}}.tsv"
+        shell:
+            "rlv score --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
+            " --run {params.run:q} --verdict-only --threads {threads} 2> {log:q}"
+
+
 rule sweep:
     """Accuracy vs N for every strategy and run (subset estimators, bootstrap CIs), and verifier metrics."""
     input:
-        expand("results/rollouts/scored/{run}/{{dataset}}.parquet", run=EVAL_RUNS),
+        expand("results/rollouts/scored/{run}/{{dataset}}.parquet", run=SCORED_RUNS),
     output:
         curves="results/metrics/sweep/{dataset}.parquet",
         verifier="results/metrics/verifier/{dataset}.parquet",

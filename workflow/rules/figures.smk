@@ -41,7 +41,9 @@ rule figure_parallel_scaling:
         png=report("results/figures/parallel_scaling.png", **FIGURE_REPORT["parallel_scaling"]),
         pdf="results/figures/parallel_scaling.pdf",
     params:
-        p=as_json({**config["figures"]["parallel_scaling"], "labels": run_labels()}),
+        p=as_json(
+            {**config["figures"]["parallel_scaling"], "labels": run_labels(), "separate_verifier_run": SEPARATE_VERIFIER}
+        ),
     threads: rule_threads("figures")
     resources:
         **rule_resources("figures"),
@@ -147,3 +149,61 @@ rule summary:
     shell:
         "rlv summary --sweeps {input.sweeps:q} --verifiers {input.verifiers:q} --efficiency {input.efficiency:q}"
         " --scores {input.scores:q} --out {output:q} --params {params.p:q} 2> {log:q}"
+
+
+rule figure_strategies:
+    """Accuracy vs N of every test-time strategy of the sweep for the RL^V run, with the sweep's CI bands."""
+    input:
+        sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
+    output:
+        png=report("results/figures/strategies.png", **FIGURE_REPORT["strategies"]),
+        pdf="results/figures/strategies.pdf",
+    params:
+        p=as_json({**config["figures"]["parallel_scaling"], "labels": run_labels()}),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/strategies.log",
+    benchmark:
+        "results/benchmarks/figures/strategies.tsv"
+    shell:
+        "rlv figure strategies --sweep {input.sweep:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
+
+
+rule figure_verifier_quality:
+    """Accuracy, AUROC pooled and within a problem per scorer and run (verifier table), and the calibration
+    of every p(Yes) scorer (scored samples): unified vs prompted vs separate verifier vs mean log-prob."""
+    input:
+        verifier=f"results/metrics/verifier/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        scores=expand(
+            "results/rollouts/scored/{run}/{dataset}.parquet",
+            run=SCORED_RUNS,
+            dataset=config["figures"]["parallel_scaling"]["dataset"],
+        ),
+    output:
+        png=report("results/figures/verifier_quality.png", **FIGURE_REPORT["verifier_quality"]),
+        pdf="results/figures/verifier_quality.pdf",
+    params:
+        p=as_json(
+            {
+                **config["figures"]["parallel_scaling"],
+                "separate_verifier_run": SEPARATE_VERIFIER,
+                "labels": run_labels(),
+                "num_bins": 10,
+            }
+        ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/verifier_quality.log",
+    benchmark:
+        "results/benchmarks/figures/verifier_quality.tsv"
+    shell:
+        "rlv figure verifier_quality --verifier {input.verifier:q} --scores {input.scores:q} --out {output.png:q}"
+        " --params {params.p:q} 2> {log:q}"

@@ -26,3 +26,30 @@ rule train_rl:
         "{params.launcher} train --base {input.base:q} --data {input.data:q} --run {wildcards.run} --out {output.model:q}"
         " --rollouts {output.rollouts:q} --checkpoints results/checkpoints/{wildcards.run} --params {params.p:q}"
         " --threads {threads} 2> {log:q}"
+
+
+if SEPARATE_VERIFIER:
+
+    rule train_verifier:
+        """The separate-verifier baseline: the base model trained on the Yes/No verification loss alone (RL^V's
+        verification term, no RL) over the base RL run's training rollouts; same size as the policy."""
+        input:
+            base="results/models/base",
+            rollouts=f"results/rollouts/train/{config['figures']['parallel_scaling']['base_run']}.parquet",
+        output:
+            model=directory(f"results/models/{SEPARATE_VERIFIER}"),
+        params:
+            p=as_json({**{k: v for k, v in config["separate_verifier"].items() if k != "label"}, "seed": config["seed"]}),
+            run=SEPARATE_VERIFIER,
+        threads: config["rl"]["threads"]
+        resources:
+            **rule_resources("train_verifier"),
+        conda:
+            "../../environment.yml"
+        log:
+            f"results/logs/train_verifier/{SEPARATE_VERIFIER}.log",
+        benchmark:
+            f"results/benchmarks/train_verifier/{SEPARATE_VERIFIER}.tsv"
+        shell:
+            "rlv train-verifier --base {input.base:q} --rollouts {input.rollouts:q} --run {params.run:q}"
+            " --out {output.model:q} --params {params.p:q} --threads {threads} 2> {log:q}"
