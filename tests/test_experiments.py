@@ -39,6 +39,15 @@ def test_base_config_holds_one_run_per_design_lambda_and_seed():
     assert sorted(inverse["rl"]["runs"]) == ["c_l0_s0", "c_l0_s1", "c_l1_s0", "c_l1_s1"]
 
 
+def test_base_config_drops_what_names_the_main_runs():
+    main = {**default_config(), "separate_verifier": {"steps": 3}}
+    main["eval"] = {**main["eval"], "runs_by_dataset": {"test": ["grpo"]}}
+    main["figures"] = {**main["figures"], "claims": {"easy_to_hard": {"base_run": "grpo"}}}
+    config = base_config(main, SEARCH, "plain")
+    assert "separate_verifier" not in config and "runs_by_dataset" not in config["eval"]
+    assert "claims" not in config["figures"]
+
+
 def test_arm_names_are_valid_run_names():
     assert arm_name("d", 0.3, 2) == "d_l0p3_s2" and arm_name("d", 1.0, 0) == "d_l1_s0"
 
