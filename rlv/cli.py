@@ -229,12 +229,14 @@ def cmd_figure(args, params):
         tables["sweep"] = pd.read_parquet(args.sweep)
     if args.efficiency:
         tables["efficiency"] = pd.read_parquet(args.efficiency)
-    if args.arms:
-        tables["arms"] = pd.read_parquet(args.arms)
+    if args.sweeps:
+        tables["sweeps"] = [pd.read_parquet(p) for p in args.sweeps]
     if args.verifier:
         tables["verifier"] = pd.read_parquet(args.verifier)
     if args.scores:
         tables["scores"] = [pd.read_parquet(p) for p in args.scores]
+    if args.arms:
+        tables["arms"] = pd.read_parquet(args.arms)
     if args.metrics:
         tables["metrics"] = [pd.read_csv(Path(p) / "metrics.csv" if Path(p).is_dir() else p) for p in args.metrics]
     FIGURES[args.name](out=args.out, params=params, **tables)
@@ -368,14 +370,15 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--scores", nargs="+", required=True, help="scored evaluation rollouts, one file per run")
     sub.add_argument("--out", required=True, help="sweep table (Parquet)")
     sub.add_argument("--verifier-out", required=True, help="verifier metrics table (Parquet)")
-    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview, strategies, verifier_quality) from its tables")
+    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview, strategies, verifier_quality, generalization) from its tables")
     sub.add_argument("name", help="figure name, e.g. parallel_scaling")
     sub.add_argument("--sweep", help="sweep table (parallel_scaling, strategies)")
     sub.add_argument("--efficiency", help="compute-ratio table, marked on parallel_scaling")
+    sub.add_argument("--sweeps", nargs="+", help="sweep tables, one per panel dataset (generalization)")
     sub.add_argument("--metrics", nargs="+", help="RL run directories or their metrics.csv (training_dynamics)")
+    sub.add_argument("--arms", help="a design search's rows, results/experiments/{search}.parquet (lambda_sweep)")
     sub.add_argument("--verifier", help="verifier metrics table (verifier_quality)")
     sub.add_argument("--scores", nargs="+", help="scored samples, one file per run (verifier_quality's calibration)")
-    sub.add_argument("--arms", help="a design search's rows, results/experiments/{search}.parquet (lambda_sweep)")
     sub.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     sub = stage("efficiency", cmd_efficiency, "iso-accuracy compute ratio N_base / N_RL^V from a sweep table (keys: "
                 "base_run, verifier_run, base_strategy, verifier_strategies)")

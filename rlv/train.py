@@ -2,7 +2,8 @@
 
 Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo"), verify_coef (lambda), steps,
 learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
-num_iterations, loss_type (GRPO only), checkpoint_every, instruction, seed, threads. The model directory
+num_iterations, loss_type (GRPO only), checkpoint_every, instruction, seed, threads, and train_levels (train
+only on the problems at these levels, for easy-to-hard; default every level). The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
 verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run
 resumes from its last checkpoint (see `rlv.checkpoints`).
@@ -23,6 +24,7 @@ from trl import GRPOConfig, RLOOConfig
 
 from rlv import checkpoints
 from rlv.chat import problem_messages
+from rlv.generalization import select_levels
 from rlv.grading import reward as grade_rewards
 from rlv.models import load_model
 from rlv.rollouts import RolloutStore, atomic_directory
@@ -82,6 +84,9 @@ def trl_config(params: dict, output_dir: str):
 def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, run: str, model_out: str | Path,
                  rollouts_out: str | Path, checkpoint_dir: str | Path, log=print) -> pd.DataFrame:
     torch.set_num_threads(params.get("threads", 1))
+    if params.get("train_levels") is not None:
+        problems = select_levels(problems, params["train_levels"], f"rl.runs.{run}.train_levels")
+        log(f"{run}: training on the {len(problems)} problems at levels {sorted(params['train_levels'])}")
     checkpoint_dir = Path(checkpoint_dir)
     resume_from = checkpoints.prepare(checkpoint_dir, params)
     model, tokenizer = load_model(base_model)

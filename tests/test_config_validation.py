@@ -116,7 +116,7 @@ def test_every_schema_property_has_a_description():
     ("eval.datasets", ["test", "math500"], "config key eval.datasets: 'math500' is not a dataset of datasets"),
     ("figures.parallel_scaling.base_run", "base",
      "config key separate_verifier: trains on the training rollouts of figures.parallel_scaling.base_run"),
-    ("datasets", {"train": {"source": "synthetic"}, "test": {"source": "jsonl", "path": "no/such/file.jsonl"}},
+    ("datasets", {**DEFAULT["datasets"], "test": {"source": "jsonl", "path": "no/such/file.jsonl"}},
      "config key datasets.test.path: no such file or directory: 'no/such/file.jsonl'"),
 ])
 def test_snakemake_stops_before_any_job(tmp_path, path, value, expected):

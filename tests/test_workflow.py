@@ -15,7 +15,8 @@ from conftest import offline_prefix, snakemake
 REPO = Path(__file__).resolve().parents[1]
 RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "efficiency",
                  "figure_parallel_scaling", "figure_training_dynamics", "figure_overview", "summary", "all",
-                 "train_verifier", "score_separate_verifier", "figure_strategies", "figure_verifier_quality"}
+                 "figure_generalization", "train_verifier", "score_separate_verifier", "figure_strategies",
+                 "figure_verifier_quality"}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -38,7 +39,9 @@ def test_default_config_dry_run_has_every_rule_family(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     jobs = planned_jobs(snakemake("-n", "--cores", "2", cwd=tmp_path))
     assert set(jobs) == RULE_FAMILIES
-    assert jobs["train_rl"] == 2 and jobs["sample"] == 3 and jobs["score"] == 3
+    # runs grpo, grpo_v, grpo_easy, grpo_v_easy; samples: test by base, grpo, grpo_v; ood by grpo, grpo_v; hard by
+    # grpo_easy, grpo_v_easy
+    assert jobs["train_rl"] == 4 and jobs["sample"] == 7 and jobs["score"] == 7
 
 
 @pytest.mark.slow
@@ -76,10 +79,11 @@ def test_data_and_samples_are_byte_identical_when_rerun(test_dag, tmp_path):
 def test_whole_dag_produces_every_output(test_dag):
     workdir, output = test_dag
     results = workdir / "results"
-    assert planned_jobs(output) == {"problems": 2, "base_model": 1, "train_rl": 2, "sample": 3, "score": 3,
-                                    "sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1,
+    assert planned_jobs(output) == {"problems": 4, "base_model": 1, "train_rl": 4, "sample": 7, "score": 7,
+                                    "sweep": 3, "efficiency": 3, "figure_generalization": 1,
+                                    "figure_parallel_scaling": 1,
                                     "figure_training_dynamics": 1, "figure_overview": 1, "summary": 1, "all": 1,
-                                    "train_verifier": 1, "score_separate_verifier": 1, "figure_strategies": 1,
+                                    "train_verifier": 1, "score_separate_verifier": 2, "figure_strategies": 1,
                                     "figure_verifier_quality": 1}
     for name in ("parallel_scaling", "training_dynamics", "overview", "strategies", "verifier_quality"):
         for ext in ("png", "pdf"):
@@ -130,8 +134,8 @@ def test_forcerun_reruns_one_rule_and_what_follows(test_dag):
     upstream = workdir / "results" / "rollouts" / "scored" / "grpo" / "test.parquet"
     stamp = upstream.stat().st_mtime_ns
     jobs = planned_jobs(snakemake("--cores", "2", "--forcerun", "sweep", cwd=workdir))
-    assert jobs == {"sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1, "figure_strategies": 1,
-                    "figure_verifier_quality": 1, "summary": 1, "all": 1}
+    assert jobs == {"sweep": 3, "efficiency": 3, "figure_parallel_scaling": 1, "figure_generalization": 1,
+                    "figure_strategies": 1, "figure_verifier_quality": 1, "summary": 1, "all": 1}
     assert upstream.stat().st_mtime_ns == stamp
 
 

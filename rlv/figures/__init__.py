@@ -1,6 +1,8 @@
 """One module per paper figure. Each takes its tables as keyword arguments (`sweep`, `efficiency`, `metrics`,
-`verifier`, `scores`; none for the overview), `out` (the PNG path; a PDF is written beside it) and `params`."""
+`verifier`, `scores`, `sweeps`; none for the overview), `out` (the PNG path; a PDF is written beside it) and
+`params`."""
 
+from rlv.figures.generalization import generalization
 from rlv.figures.lambda_sweep import lambda_sweep
 from rlv.figures.overview import overview
 from rlv.figures.parallel_scaling import parallel_scaling
@@ -9,5 +11,5 @@ from rlv.figures.training_dynamics import training_dynamics
 from rlv.figures.verifier_quality import verifier_quality
 
 FIGURES = {"parallel_scaling": parallel_scaling, "training_dynamics": training_dynamics, "overview": overview,
-           "strategies": strategies, "verifier_quality": verifier_quality}
+           "strategies": strategies, "verifier_quality": verifier_quality, "generalization": generalization}
 FIGURES["lambda_sweep"] = lambda_sweep  # built by its own target (workflow/rules/experiments.smk)

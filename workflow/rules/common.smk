@@ -8,6 +8,7 @@ import shlex
 import yaml
 
 from rlv.experiments import validate_search
+from rlv.generalization import check_generalization, comparison_on, comparisons, dataset_family, eval_runs as runs_on
 
 RL_RUNS = list(config["rl"]["runs"])
 EVAL_RUNS = config["eval"]["runs"]
@@ -64,6 +65,25 @@ for _name, _spec in DATA_SPECS.items():
     if _spec["source"] != "synthetic" and _spec.get("path") and not os.path.exists(_spec["path"]):
         raise ValueError(f"config key datasets.{_name}.path: no such file or directory: {_spec['path']!r}")
 
+# Generalization (rlv/generalization.py): the models sampled on each dataset (eval.runs_by_dataset, else
+# eval.runs), and the comparisons that the generalization figure and claims draw (in-domain, out-of-domain,
+# easy-to-hard), checked: an out-of-domain family never trained on, easy-to-hard runs trained below its levels.
+for _name, _runs in (config["eval"].get("runs_by_dataset") or {}).items():
+    if _name not in DATA_SPECS:
+        raise ValueError(
+            f"config key eval.runs_by_dataset.{_name}: {_name!r} is not a dataset of datasets ({list(DATA_SPECS)})"
+        )
+    for _run in _runs:
+        if _run != "base" and _run not in RL_RUNS:
+            raise ValueError(
+                f"config key eval.runs_by_dataset.{_name}: {_run!r} is neither 'base' nor a run of rl.runs ({RL_RUNS})"
+            )
+check_generalization(config)
+COMPARISONS = comparisons(config)
+# RL runs sampled on some dataset: trained and in the training-dynamics figure (a run left over from the default
+# under --configfile, and sampled nowhere, is not trained)
+EVALUATED_RL_RUNS = [run for run in RL_RUNS if any(run in runs_on(config, dataset) for dataset in DATASETS)]
+
 
 # Design searches (workflow/rules/experiments.smk), each its own target outside `rule all`. Name -> search file,
 # read only when the file is present. Outputs: results/experiments/{search}.md/.parquet and one workflow
@@ -106,7 +126,8 @@ def data_params(name: str) -> dict:
     split = spec.get("split", name)
     task = {key: value for key, value in config["task"].items() if key not in ("train_problems", "test_problems")}
     size = spec.get("num_problems", config["task"][f"{split}_problems"])
-    return {**task, **spec, "split": split, "num_problems": size, "seed": config["seed"]}
+    family = {"family": dataset_family(config, name)} if "family" in spec else {}  # `other` resolved
+    return {**task, **spec, "split": split, "num_problems": size, "seed": config["seed"], **family}
 
 
 def run_seed(run: str) -> int:
@@ -118,6 +139,30 @@ def rl_params(run: str) -> dict:
     params = {"seed": config["seed"], **config["rl"]["defaults"], **config["rl"]["runs"][run]}
     params.pop("label", None)
     return {**params, "instruction": config["instruction"]}
+
+
+def eval_runs(dataset: str) -> list:
+    """The models sampled and scored on a dataset (eval.runs_by_dataset.<dataset>, else eval.runs)."""
+    return runs_on(config, dataset)
+
+
+def scored_runs(dataset: str) -> list:
+    """The sweep's runs on a dataset: its sampled models, and the separate verifier where its base run is one."""
+    runs = eval_runs(dataset)
+    base = config["figures"]["parallel_scaling"]["base_run"]
+    return runs + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER and base in runs else [])
+
+
+def comparison_runs(dataset: str) -> dict:
+    """base_run and verifier_run compared on a dataset: its generalization comparison's, else parallel_scaling's."""
+    spec = comparison_on(config, dataset)
+    return {"base_run": spec["base_run"], "verifier_run": spec["verifier_run"]}
+
+
+def comparison_scores() -> list:
+    """Scored samples of the two runs compared on each dataset of eval.datasets (the claims' paired bootstrap)."""
+    return [f"results/rollouts/scored/{run}/{dataset}.parquet" for dataset in DATASETS
+            for run in dict.fromkeys(comparison_runs(dataset).values())]
 
 
 def run_labels() -> dict:

@@ -76,7 +76,8 @@ if SEPARATE_VERIFIER:
 rule sweep:
     """Accuracy vs N for every strategy and run (subset estimators, bootstrap CIs), and verifier metrics."""
     input:
-        expand("results/rollouts/scored/{run}/{{dataset}}.parquet", run=SCORED_RUNS),
+        lambda w: expand("results/rollouts/scored/{run}/{dataset}.parquet", run=scored_runs(w.dataset),
+                         dataset=w.dataset),
     output:
         curves="results/metrics/sweep/{dataset}.parquet",
         verifier="results/metrics/verifier/{dataset}.parquet",

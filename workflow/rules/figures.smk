@@ -9,10 +9,9 @@ rule efficiency:
     output:
         "results/metrics/efficiency/{dataset}.parquet",
     params:
-        p=as_json(
+        p=lambda w: as_json(
             {
-                "base_run": config["figures"]["parallel_scaling"]["base_run"],
-                "verifier_run": config["figures"]["parallel_scaling"]["verifier_run"],
+                **comparison_runs(w.dataset),
                 "base_strategy": "majority",
                 "verifier_strategies": ["best_of_n:p_yes", "weighted_vote:p_yes"],
             }
@@ -61,7 +60,7 @@ rule figure_parallel_scaling:
 rule figure_training_dynamics:
     """Reward, verification loss and verifier accuracy over optimizer steps, from every RL run's metrics.csv."""
     input:
-        expand("results/models/{run}", run=RL_RUNS),
+        expand("results/models/{run}", run=EVALUATED_RL_RUNS),
     output:
         png=report("results/figures/training_dynamics.png", **FIGURE_REPORT["training_dynamics"]),
         pdf="results/figures/training_dynamics.pdf",
@@ -114,11 +113,7 @@ rule summary:
         sweeps=expand("results/metrics/sweep/{dataset}.parquet", dataset=DATASETS),
         verifiers=expand("results/metrics/verifier/{dataset}.parquet", dataset=DATASETS),
         efficiency=expand("results/metrics/efficiency/{dataset}.parquet", dataset=DATASETS),
-        scores=expand(
-            "results/rollouts/scored/{run}/{dataset}.parquet",
-            run=[config["figures"]["parallel_scaling"][key] for key in ("base_run", "verifier_run")],
-            dataset=DATASETS,
-        ),
+        scores=comparison_scores(),
     output:
         "results/summary.md",
     params:
@@ -207,3 +202,27 @@ rule figure_verifier_quality:
     shell:
         "rlv figure verifier_quality --verifier {input.verifier:q} --scores {input.scores:q} --out {output.png:q}"
         " --params {params.p:q} 2> {log:q}"
+
+
+rule figure_generalization:
+    """Accuracy vs N in-domain, out-of-domain (a family never trained on) and easy-to-hard (runs trained on the
+    low levels, tested on the high ones): base RL's majority and log-prob vote vs RL^V's best-of-N and weighted
+    vote, one panel per comparison of figures.parallel_scaling and figures.claims."""
+    input:
+        sweeps=list(dict.fromkeys(f"results/metrics/sweep/{c['dataset']}.parquet" for c in COMPARISONS.values())),
+    output:
+        png=report("results/figures/generalization.png", **FIGURE_REPORT["generalization"]),
+        pdf="results/figures/generalization.pdf",
+    params:
+        p=as_json({"panels": [{"kind": kind, **spec} for kind, spec in COMPARISONS.items()], "labels": run_labels()}),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/generalization.log",
+    benchmark:
+        "results/benchmarks/figures/generalization.tsv"
+    shell:
+        "rlv figure generalization --sweeps {input.sweeps:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
