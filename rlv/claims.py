@@ -13,7 +13,9 @@ How each claim is measured (base = the base RL run, RL^V = the run trained with 
   - easy-to-hard, out-of-domain: the same relative gain on the configured harder / out-of-domain dataset,
     between the runs the claim names (easy-to-hard: runs trained on the low levels only; see
     rlv.generalization), else those of parallel sampling; the paper states these qualitatively, so the
-    threshold is a gain above 0. Where neither run solves a problem the gain is 0/0: not reproduced.
+    claim is reproduced when the gain's CI lies above 0 and not reproduced otherwise (no "partly": a
+    positive but insignificant gain is no evidence). Where neither run solves a problem the gain is 0/0:
+    not reproduced.
   - "1.2-1.6x" (sequential x parallel scaling): needs budget-forced generation, not built yet.
 
 Verdicts. A relative gain g with CI [low, high] against the claim's threshold t:
@@ -82,6 +84,8 @@ def gain_verdict(gain: float, ci_low: float, threshold: float) -> str:
     if math.isnan(gain):
         return NOT_MEASURED
     significant, large_enough = ci_low > 0, gain >= threshold
+    if threshold <= 0:  # a qualitative claim ("generalizes"): only a significant gain supports it
+        return "reproduced" if significant else "not reproduced"
     if significant and large_enough:
         return "reproduced"
     return "partly" if significant or large_enough else "not reproduced"

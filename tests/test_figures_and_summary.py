@@ -127,6 +127,12 @@ def test_gain_verdict(gain, low, verdict):
     assert gain_verdict(gain, low, 0.20) == verdict
 
 
+@pytest.mark.parametrize("gain, low, verdict", [(0.05, 0.01, "reproduced"), (0.019, -0.13, "not reproduced"),
+                                                (0.0, -1.0, "not reproduced"), (-0.1, -0.2, "not reproduced")])
+def test_qualitative_claims_need_a_significant_gain(gain, low, verdict):
+    assert gain_verdict(gain, low, 0.0) == verdict
+
+
 @pytest.mark.parametrize("best, significant, verdict", [(10.0, True, "reproduced"), (2.0, True, "partly"),
                                                          (10.0, False, "not reproduced"), (0.9, True, "not reproduced"),
                                                          (math.nan, True, "not measured yet")])
