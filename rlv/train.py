@@ -62,7 +62,8 @@ def prompt_dataset(problems: pd.DataFrame, instruction: str) -> Dataset:
 
 def trl_config(params: dict, output_dir: str):
     common = dict(
-        output_dir=output_dir, use_cpu=True, bf16=False, seed=params["seed"], data_seed=params["seed"],
+        output_dir=output_dir, use_cpu=not torch.cuda.is_available(), bf16=False,
+        seed=params["seed"], data_seed=params["seed"],
         learning_rate=params["learning_rate"], lr_scheduler_type="constant",
         max_steps=params["steps"], per_device_train_batch_size=params["prompts_per_step"] * params["num_generations"],
         gradient_accumulation_steps=1, num_generations=params["num_generations"],
