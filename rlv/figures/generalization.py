@@ -18,7 +18,7 @@ import pandas as pd
 
 from rlv.claims import VERIFIER_STRATEGIES
 from rlv.efficiency import best_strategy_at_n_max, curve
-from rlv.figures.parallel_scaling import curve_specs
+from rlv.figures.parallel_scaling import curve_specs, draw_curves
 from rlv.figures.style import save_figure
 
 TITLES = {"in_domain": "in-domain", "out_of_domain": "out-of-domain", "easy_to_hard": "easy-to-hard"}
@@ -36,20 +36,7 @@ def gain_at_n_max(sweep: pd.DataFrame, panel: dict) -> tuple[str, float]:
 def draw_panel(axis, sweep: pd.DataFrame, panel: dict, labels: dict) -> None:
     frame = sweep[sweep["dataset"] == panel["dataset"]]
     roles = {panel["base_run"]: "base RL", panel["verifier_run"]: "RL$^V$"}
-    for spec in curve_specs(panel["base_run"], panel["verifier_run"], roles):
-        rows = frame[(frame["run"] == spec["run"]) & (frame["strategy"] == spec["strategy"])
-                     & (frame["score"] == spec["score"])].sort_values("n")
-        if rows.empty:
-            raise ValueError(f"sweep has no rows for run={spec['run']!r} strategy={spec['strategy']!r} "
-                             f"score={spec['score']!r} on dataset {panel['dataset']!r}")
-        axis.plot(rows["n"], rows["accuracy"], color=spec["color"], ls=spec["ls"], marker="o", ms=3,
-                  label=spec["label"])
-        axis.fill_between(rows["n"], rows["ci_low"], rows["ci_high"], color=spec["color"], alpha=0.12, lw=0)
-    axis.set_xscale("log", base=2)
-    ns = sorted(frame["n"].unique())
-    axis.set_xticks(ns, [str(n) for n in ns])
-    axis.minorticks_off()
-    axis.set_xlabel("number of sampled solutions N")
+    ns = draw_curves(axis, frame, curve_specs(panel["base_run"], panel["verifier_run"], roles), panel["dataset"])
     base, verifier = (labels.get(panel[k], panel[k]) for k in ("base_run", "verifier_run"))
     axis.set_title(f"{TITLES.get(panel['kind'], panel['kind'])}: {panel['dataset']}\n{verifier} vs {base}", fontsize=9)
     best, gain = gain_at_n_max(sweep, panel)

@@ -69,18 +69,14 @@ def mark_compute_ratio(axis, sweep: pd.DataFrame, efficiency: pd.DataFrame, para
               family="monospace")
 
 
-def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd.DataFrame | None = None) -> None:
-    base, verifier = params["base_run"], params["verifier_run"]
-    frame = sweep[sweep["dataset"] == params["dataset"]]
-    figure, axis = plt.subplots(figsize=(8.6, 5.0))
-    separate = params.get("separate_verifier_run")
-    separate = separate if separate in set(frame["run"]) else None  # sweeps made without it still draw
-    for spec in curve_specs(base, verifier, params.get("labels", {}), separate):
+def draw_curves(axis, frame: pd.DataFrame, specs: list[dict], dataset: str) -> list[int]:
+    """Accuracy vs N (log2 axis) with CI bands, one curve per spec (run, strategy, score, style); returns the Ns."""
+    for spec in specs:
         rows = frame[(frame["run"] == spec["run"]) & (frame["strategy"] == spec["strategy"])
                      & (frame["score"] == spec["score"])].sort_values("n")
         if rows.empty:
             raise ValueError(f"sweep has no rows for run={spec['run']!r} strategy={spec['strategy']!r} "
-                             f"score={spec['score']!r} on dataset {params['dataset']!r}")
+                             f"score={spec['score']!r} on dataset {dataset!r}")
         axis.plot(rows["n"], rows["accuracy"], color=spec["color"], ls=spec["ls"], marker="o", ms=3,
                   label=spec["label"])
         axis.fill_between(rows["n"], rows["ci_low"], rows["ci_high"], color=spec["color"], alpha=0.12, lw=0)
@@ -89,6 +85,16 @@ def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd
     axis.set_xticks(ns, [str(n) for n in ns])
     axis.minorticks_off()
     axis.set_xlabel("number of sampled solutions N")
+    return ns
+
+
+def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd.DataFrame | None = None) -> None:
+    base, verifier = params["base_run"], params["verifier_run"]
+    frame = sweep[sweep["dataset"] == params["dataset"]]
+    figure, axis = plt.subplots(figsize=(8.6, 5.0))
+    separate = params.get("separate_verifier_run")
+    separate = separate if separate in set(frame["run"]) else None  # sweeps made without it still draw
+    ns = draw_curves(axis, frame, curve_specs(base, verifier, params.get("labels", {}), separate), params["dataset"])
     axis.set_ylabel(f"accuracy on {params['dataset']}")
     axis.set_title("Parallel scaling: one model as reasoner and verifier")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
