@@ -9,22 +9,7 @@ from rlv.aggregate import sweep, verifier_metrics
 from rlv.figures import FIGURES
 from rlv.figures.strategies import strategy_curves
 from rlv.figures.verifier_quality import expected_calibration_error, reliability_bins, scorer_rows
-
-STRATEGIES = ["pass_at_n", "majority", "best_of_n:p_yes", "weighted_vote:p_yes", "best_of_n:mean_logprob",
-              "weighted_vote:mean_logprob"]
-
-
-def scored_samples(run: str, skill: float, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for problem in range(24):
-        for sample in range(8):
-            correct = bool(rng.random() < skill)
-            rows.append({"run": run, "dataset": "test", "problem_id": f"p{problem}", "sample": sample,
-                         "answer": "42" if correct else str(rng.integers(0, 4)), "correct": correct,
-                         "p_yes": float(np.clip(0.4 + 0.3 * correct + rng.normal(0, 0.2), 0, 1)),
-                         "mean_logprob": float(-rng.random())})
-    return pd.DataFrame(rows)
+from test_figures_and_summary import STRATEGIES, scored_samples
 
 
 @pytest.fixture(scope="module")
