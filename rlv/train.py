@@ -1,9 +1,10 @@
 """One RL run: TRL config from the run's parameters, the grading reward, the rollout store, atomic outputs.
 
-Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo"), verify_coef (lambda), steps,
+Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo" | "vineppo"), verify_coef (lambda), steps,
 learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
-num_iterations, loss_type (GRPO only), checkpoint_every, instruction, seed, threads, and train_levels (train
-only on the problems at these levels, for easy-to-hard; default every level). The model directory
+num_iterations, loss_type (GRPO and VinePPO), checkpoint_every, instruction, seed, threads, train_levels (train
+only on the problems at these levels, for easy-to-hard; default every level), and for VinePPO
+vine_mc_samples, vine_max_steps and vine_step_markers (see `rlv.vineppo`). The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
 verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run
 resumes from its last checkpoint (see `rlv.checkpoints`).
@@ -77,9 +78,19 @@ def trl_config(params: dict, output_dir: str):
         # repacked linear weights make TRL's first weight sync fail)
         use_vllm=params.get("use_vllm", False), vllm_mode=params.get("vllm_mode", "colocate"),
     )
-    if params["trainer"] == "grpo":
+    if params["trainer"] in ("grpo", "vineppo"):  # VinePPO replaces GRPO's advantages, so scale_rewards is unused
         return GRPOConfig(**common, loss_type=params.get("loss_type", "dapo"), scale_rewards="group")
     return RLOOConfig(**common)
+
+
+VINE_KEYS = ("vine_mc_samples", "vine_max_steps", "vine_step_markers")
+
+
+def trainer_options(params: dict) -> dict:
+    """Keyword arguments of the trainer beyond TRL's: VinePPO's keys, for the vineppo trainer only."""
+    if params["trainer"] != "vineppo":
+        return {}
+    return {key: params[key] for key in VINE_KEYS if key in params}
 
 
 def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, run: str, model_out: str | Path,
@@ -98,7 +109,7 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, r
     trainer = TRAINERS[params["trainer"]](
         model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(checkpoint_dir)),
         train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
-        verify_coef=params["verify_coef"], rollout_store=store,
+        verify_coef=params["verify_coef"], rollout_store=store, **trainer_options(params),
         callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir),
                    TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))],
     )

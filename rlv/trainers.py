@@ -23,6 +23,10 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
   `fused_layout`), get their verdict from a separate pass. `fuse_verification=False` runs the
   separate pass for every row (the reference the fused path is tested against).
 
+`VinePPOVerifierTrainer` is GRPO's trainer with `rlv.vineppo.VinePPOMixin` in front: per-token advantages
+from Monte Carlo step values replace GRPO's group-normalized ones, and the rest (PPO-clip loss, L_verify,
+rollout store) is the same code path.
+
 With verify_coef = 0 the mixin still stores rollouts but adds nothing to the loss, so a base RL run and an
 RL^V run differ in that one number.
 """
@@ -35,6 +39,7 @@ from trl import GRPOTrainer, RLOOTrainer
 from rlv.grading import extract_boxed
 from rlv.verifier import (answer_token_ids, forward_logits, fused_layout, strip_trailing, verification_batch,
                           verification_loss, verification_suffix_ids)
+from rlv.vineppo import VinePPOMixin
 
 
 class VerificationMixin:
@@ -171,4 +176,8 @@ class RLOOVerifierTrainer(VerificationMixin, RLOOTrainer):
     """Leave-one-out PPO^V (leave-one-out PPO when verify_coef = 0)."""
 
 
-TRAINERS = {"grpo": GRPOVerifierTrainer, "rloo": RLOOVerifierTrainer}
+class VinePPOVerifierTrainer(VinePPOMixin, VerificationMixin, GRPOTrainer):
+    """VinePPO^V (VinePPO when verify_coef = 0): GRPO's loss with Monte Carlo per-step advantages."""
+
+
+TRAINERS = {"grpo": GRPOVerifierTrainer, "rloo": RLOOVerifierTrainer, "vineppo": VinePPOVerifierTrainer}
