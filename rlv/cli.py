@@ -200,6 +200,48 @@ def cmd_train_verifier(args, params):
     log(f"saved the separate verifier to {args.out}")
 
 
+def cmd_train_verifier_head(args, params):
+    """A verifier head (bce or regression): the separate verifier's training with a scalar head (rlv.verifier_heads)."""
+    import torch
+    from rlv.models import load_model
+    from rlv.rollouts import TRAIN_COLUMNS, atomic_directory, read_rollouts
+    from rlv.verifier_heads import HeadVerifier, save_head, train_verifier_head
+    torch.set_num_threads(params.get("threads", 1))
+    model, tokenizer = load_model(args.base)
+    verifier = HeadVerifier(model, params["form"])
+    rollouts = read_rollouts(args.rollouts, TRAIN_COLUMNS)
+    log(f"{params['form']} verifier head: {len(rollouts)} rollouts of {args.rollouts} (share correct "
+        f"{rollouts['label'].mean():.3f}), {params['steps']} steps of {params['batch_size']}")
+    history = train_verifier_head(verifier, tokenizer, rollouts, params["steps"], params["batch_size"],
+                                  params["learning_rate"], params["seed"], log)
+    with atomic_directory(args.out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        save_head(verifier, staging)
+        history.insert(0, "run", args.run)
+        history.to_csv(staging / "metrics.csv", index=False)
+    log(f"saved the {params['form']} verifier head to {args.out}")
+
+
+def cmd_score_head(args, params):
+    """A verifier head's p_yes and p_no over a policy's scored samples (its mean_logprob stays)."""
+    import torch
+    from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
+    from rlv.sampling import prompt_ids
+    from rlv.verifier_heads import load_head_verifier, score_with_head
+    torch.set_num_threads(params.get("threads", 1))
+    verifier, tokenizer = load_head_verifier(args.model)
+    samples = read_rollouts(args.samples, EVAL_COLUMNS + ["mean_logprob"])
+    cache = {}
+    prompts = [cache.setdefault(p, prompt_ids(tokenizer, p, params.get("instruction", ""))) for p in samples["prompt"]]
+    with _progress(len(samples), f"score-head {args.samples}") as bar:
+        scores = score_with_head(verifier, tokenizer, prompts, [list(c) for c in samples["completion_ids"]],
+                                 params.get("batch_size", 64), bar.update)
+    scored = samples.assign(**scores, run=args.run)
+    write_parquet_atomic(scored, args.out)
+    log(f"scored {len(scored)} samples with the {verifier.form} head; mean p_yes {scored['p_yes'].mean():.3f}")
+
+
 def cmd_sweep(args, params):
     import pandas as pd
     from rlv.aggregate import sweep, verifier_metrics
@@ -366,6 +408,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--rollouts", required=True, help="training rollouts (Parquet rollout store)")
     sub.add_argument("--run", required=True, help="name of the verifier, stored in its metrics.csv")
     sub.add_argument("--out", required=True, help="verifier model directory (safetensors + tokenizer)")
+    sub = stage("train-verifier-head", cmd_train_verifier_head, "a verifier with a scalar head on the last hidden "
+                "state (form bce: BCE against the 0/1 label; regression: MSE against the reward), trained like the "
+                "separate verifier over one run's training rollouts (keys: form, steps, batch_size, learning_rate, seed)")
+    sub.add_argument("--base", required=True, help="starting model directory (the warm-up base model)")
+    sub.add_argument("--rollouts", required=True, help="training rollouts (Parquet rollout store)")
+    sub.add_argument("--run", required=True, help="name of the verifier, stored in its metrics.csv")
+    sub.add_argument("--out", required=True, help="model directory (safetensors + tokenizer + verifier_head.safetensors)")
+    sub = stage("score-head", cmd_score_head, "a verifier head's score of a policy's scored samples as p_yes "
+                "(sigmoid for bce, clipped to [0, 1] for regression) and p_no = 1 - p_yes; mean_logprob stays the "
+                "policy's (keys: batch_size, instruction)")
+    sub.add_argument("--model", required=True, help="verifier head directory (rlv train-verifier-head)")
+    sub.add_argument("--samples", required=True, help="the policy's scored evaluation rollouts (Parquet)")
+    sub.add_argument("--run", required=True, help="run name written into the rows, e.g. grpo+bce")
+    sub.add_argument("--out", required=True, help="the same rows with the head's p_yes and p_no")
     sub = stage("sweep", cmd_sweep, "accuracy vs N for every strategy, with bootstrap CIs (keys: ns, strategies, num_subsets, num_bootstrap, confidence, seed)")
     sub.add_argument("--scores", nargs="+", required=True, help="scored evaluation rollouts, one file per run")
     sub.add_argument("--out", required=True, help="sweep table (Parquet)")
