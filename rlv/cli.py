@@ -179,6 +179,43 @@ def cmd_score(args, params):
     log(f"scored {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}")
 
 
+def cmd_judge(args, params):
+    """The prompted judge: the base RL model writes a short verification of each of its scored samples, then
+    gives p("Yes") (rlv.judge); p_yes and p_no are replaced, the policy's mean_logprob stays."""
+    import torch
+    from rlv.backends import backend_of
+    from rlv.judge import judge_solutions
+    from rlv.models import load_model
+    from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
+    from rlv.sampling import prompt_ids
+    if backend_of(params) != "hf":
+        raise SystemExit(f"eval.backend: {params['backend']!r}: the prompted judge (rule judge) runs only on the "
+                         "hf backend; set eval.backend: hf or remove the config's judge section")
+    for key in ("max_new_tokens", "batch_size"):
+        if not isinstance(params.get(key), int) or isinstance(params[key], bool) or params[key] < 1:
+            raise SystemExit(f"judge.{key}: must be a positive integer, not {params.get(key)!r}")
+    if not isinstance(params.get("temperature"), (int, float)) or params["temperature"] < 0:
+        raise SystemExit(f"judge.temperature: must be a number >= 0 (0 = greedy), not {params.get('temperature')!r}")
+    if not isinstance(params.get("prompt"), str) or not params["prompt"].strip():
+        raise SystemExit(f"judge.prompt: must be a non-empty string, not {params.get('prompt')!r}")
+    torch.set_num_threads(params.get("threads", 1))
+    model, tokenizer = load_model(args.model)
+    samples = read_rollouts(args.samples, [*EVAL_COLUMNS, "mean_logprob"])
+    instruction = params.get("instruction", "")
+    cache = {}
+    prompts = [cache.setdefault(p, prompt_ids(tokenizer, p, instruction)) for p in samples["prompt"]]
+    with _progress(len(samples), f"judge {args.samples}") as bar:
+        judged = judge_solutions(model, tokenizer, prompts, [list(c) for c in samples["completion_ids"]],
+                                 params["prompt"], params["max_new_tokens"], params["temperature"],
+                                 params["batch_size"], params.get("seed", 0), bar.update)
+    scored = samples.assign(p_yes=judged["p_yes"], p_no=judged["p_no"], judge_verification=judged["judge_verification"],
+                            judge_num_tokens=judged["judge_num_tokens"], **({"run": args.run} if args.run else {}))
+    write_parquet_atomic(scored, args.out)
+    log(f"judged {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}; mean verification length "
+        f"{scored['judge_num_tokens'].mean():.1f} tokens, "
+        f"{(scored['judge_num_tokens'] >= params['max_new_tokens']).mean():.1%} at judge.max_new_tokens")
+
+
 def cmd_train_verifier(args, params):
     """The separate verifier: the base model trained on L_verify alone over one run's training rollouts."""
     import torch
@@ -401,6 +438,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--run", help="run name written into the rows (default: the samples' own)")
     sub.add_argument("--verdict-only", action="store_true",
                      help="replace only p_yes and p_no (a separate verifier scoring a policy's scored samples)")
+    sub = stage("judge", cmd_judge, "the prompted judge baseline: a model writes a short verification of each "
+                "scored sample, then answers the verification question; its p(Yes) replaces p_yes, p_no (keys: "
+                "prompt, max_new_tokens, temperature, batch_size, seed, instruction)")
+    sub.add_argument("--model", required=True, help="the judging model (the base RL run)")
+    sub.add_argument("--samples", required=True, help="that model's scored samples (Parquet, with mean_logprob)")
+    sub.add_argument("--out", required=True, help="the same rows with the judge's p_yes, p_no, judge_verification, "
+                     "judge_num_tokens")
+    sub.add_argument("--run", help="run name written into the rows (default: the samples' own)")
     sub = stage("train-verifier", cmd_train_verifier, "the separate verifier baseline: a model trained on the "
                 "Yes/No verification loss alone over one run's training rollouts (keys: steps, batch_size, "
                 "learning_rate, seed)")

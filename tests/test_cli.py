@@ -9,7 +9,7 @@ import pytest
 
 from rlv.cli import load_params, parser
 
-STAGES = ["data", "base-model", "train", "sample", "score", "sweep", "figure", "summary"]
+STAGES = ["data", "base-model", "train", "sample", "score", "judge", "sweep", "figure", "summary"]
 
 
 def test_every_stage_has_help(capsys):
