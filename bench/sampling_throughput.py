@@ -5,7 +5,8 @@ temperature 1 and up to `--max-new-tokens` tokens through rlv.sampling.sample_so
 prompt building, decoding and grading), with the same number of threads. Throughput is generated tokens (the
 `num_tokens` column) per second of wall time; the vLLM engine's start-up is timed apart and left out of its
 throughput, since a job starts it once. Repetitions alternate the backends so that a change in the machine's
-load hits both. The default sizes are the default config's (200 problems x 32 samples x 160 tokens,
+load hits both. A third contender, `generate`, is transformers' own `model.generate` on the same prompts in
+batches of the same size (what the `hf` backend ran before `rlv.decoding`; decoding and token counting only). The default sizes are the default config's (200 problems x 32 samples x 160 tokens,
 `hf` in batches of 256); `--problems` takes a subset on a loaded machine.
 Usage (needs results/models/base and results/data/test.parquet from `snakemake`, and .venv-vllm):
     python bench/sampling_throughput.py [--problems 200] [--samples 32] [--threads 1] [--repeats 1]
@@ -20,7 +21,7 @@ import torch
 
 from rlv.backends.vllm_engine import VllmEngine
 from rlv.models import load_model
-from rlv.sampling import sample_solutions
+from rlv.sampling import generate, prompt_ids, sample_solutions
 
 
 def main():
@@ -42,7 +43,8 @@ def main():
     problems = pd.read_parquet(args.data).head(args.problems)
     common = dict(num_samples=args.samples, temperature=1.0, max_new_tokens=args.max_new_tokens,
                   batch_size=args.batch_size, seed=0, shard_problems=len(problems))
-    results = {"hf": [], "vllm": []}
+    results = {"hf": [], "vllm": [], "generate": []}
+    prompts = [prompt_ids(tokenizer, text, "") for text in problems["problem"] for _ in range(args.samples)]
     with VllmEngine(args.model, args.vllm_python, threads=args.threads, engine_args=json.loads(args.engine_args),
                     log=args.log) as engine:
         start = time.perf_counter()
@@ -50,6 +52,12 @@ def main():
         print(f"vllm {ready['vllm']}: engine start {time.perf_counter() - start:.1f} s "
               f"(worker's own count {ready['seconds']:.1f} s)", flush=True)
         for repeat in range(args.repeats):
+            start = time.perf_counter()
+            tokens = sum(len(ids) for begin in range(0, len(prompts), args.batch_size)
+                         for ids in generate(model, tokenizer, prompts[begin:begin + args.batch_size], 1.0,
+                                             args.max_new_tokens, begin))
+            results["generate"].append(tokens / (time.perf_counter() - start))
+            print(f"repeat {repeat} generate: {results['generate'][-1]:.0f} tokens/s", flush=True)
             for backend in ("hf", "vllm"):
                 start = time.perf_counter()
                 frame = sample_solutions(model if backend == "hf" else None, tokenizer, problems,
@@ -60,9 +68,10 @@ def main():
                 print(f"repeat {repeat} {backend:4s}: {tokens} tokens in {seconds:.1f} s = {tokens / seconds:.0f} "
                       f"tokens/s (accuracy {frame['correct'].mean():.3f}, truncated {frame['truncated'].mean():.3f})",
                       flush=True)
-    hf, vl = (sum(v) / len(v) for v in (results["hf"], results["vllm"]))
+    hf, vl, gen = (sum(v) / len(v) for v in (results["hf"], results["vllm"], results["generate"]))
     print(f"{len(problems)} problems x {args.samples} samples x <= {args.max_new_tokens} tokens, {args.threads} "
-          f"thread(s): hf {hf:.0f} tokens/s, vllm {vl:.0f} tokens/s, vllm / hf = {vl / hf:.2f}")
+          f"thread(s): hf {hf:.0f} tokens/s, vllm {vl:.0f} tokens/s, generate {gen:.0f} tokens/s; "
+          f"hf / vllm = {hf / vl:.2f}, hf / generate = {hf / gen:.2f}")
 
 
 if __name__ == "__main__":

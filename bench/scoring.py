@@ -1,18 +1,21 @@
 """Benchmark: self-scoring against sampling of the same solutions, in one process.
 
 Samples N solutions per problem in the default's shapes (up to 160 new tokens, 32 samples per problem,
-batches of 256, temperature 1, `generate` called as `rlv.sampling` calls it), then scores them three ways:
-- in the sampling job: `rlv.verifier.score_generation` on each batch's own key/value cache and logits (only
-  the last token and the suffix are run);
-- as a separate job, now: `rlv.verifier.score_solutions` (each prompt run once, its cache reused by its N
-  solutions, one prefill of completion + suffix per solution, only read positions projected);
-- as a separate job, before: one left-padded prefill of prompt + completion + suffix per solution, every
-  position projected (the scorer `score_solutions` replaced; kept here as the baseline).
-It checks they agree and prints each time over the sampling time. A separate prefill cannot go below its
-token count over sampling's token steps (about the same compute per token); that floor is printed too.
-The model is a freshly built default-size one (config/config.yaml's architecture, untrained: its
-solutions run to the token limit) unless --model names a trained directory. Usage:
-    python bench/scoring.py [--problems 20] [--model results/models/base] [--threads 1]
+batches of 256 samples, temperature 1) with the hf decoder (`rlv.decoding.sample_and_score`), twice with the
+same seeds, so both passes draw the same solutions:
+- sampling alone (no suffix);
+- sampling with the in-pass self-scores (what rule `sample` runs): the extra time is the cost of scoring;
+then scores the same solutions as a separate job would (`rlv.verifier.score_solutions`: each prompt run once,
+one prefill of completion + question per solution). It checks the two scorings agree and prints each cost
+over the sampling time, beside the tokens each runs per sampled token: in the pass, the question's; apart,
+the solution's and the question's (a prefill runs a token for less than a decoding step does, so a time
+ratio sits below its token ratio). Scoring cannot cost less than running the question through the model, so
+short solutions (the default's ~80 tokens against the 21-token question) cost relatively more than long ones
+(`--max-new-tokens 512` with the untrained model, whose solutions run to the limit, is the regime of the
+paper's long solutions).
+The model is a freshly built default-size one (config/config.yaml's architecture, untrained) unless --model
+names a trained directory. Usage:
+    python bench/scoring.py [--problems 8] [--model results/models/base] [--max-new-tokens 160] [--threads 1]
 """
 
 import argparse
@@ -22,31 +25,11 @@ import time
 import torch
 import yaml
 
+from rlv.decoding import sample_and_score
 from rlv.models import build_model, build_tokenizer, load_model, tokenizer_corpus, warmup_pairs
-from rlv.sampling import _left_pad, prompt_ids
+from rlv.sampling import prompt_ids
 from rlv.tasks.arithmetic import generate
-from rlv.verifier import (answer_token_ids, forward_logits, score_generation, score_solutions, verification_batch,
-                          verification_suffix_ids)
-
-
-@torch.no_grad()
-def previous_scores(model, prompts, completions, suffix, yes_id, no_id, drop_ids, pad_id, batch_size):
-    """The scorer this benchmark replaced: full prefill per solution, sorted by length, all positions projected."""
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(completions[i]))
-    p_yes, mean_logprob = [0.0] * len(order), [0.0] * len(order)
-    for begin in range(0, len(order), batch_size):
-        chunk = order[begin:begin + batch_size]
-        batch = verification_batch([prompts[i] for i in chunk], [completions[i] for i in chunk], suffix, drop_ids,
-                                   pad_id)
-        logits = forward_logits(model, batch).float()
-        probs = logits[:, -1].softmax(-1)
-        token_logprobs = logits[:, :-1].log_softmax(-1).gather(-1, batch["input_ids"][:, 1:, None]).squeeze(-1)
-        for row, i in enumerate(chunk):
-            start, end = batch["completion_start"][row].item(), batch["completion_end"][row].item()
-            end += bool(completions[i]) and completions[i][-1] == suffix[0]
-            mean_logprob[i] = token_logprobs[row, start - 1:end - 1].mean().item() if end > start else 0.0
-            p_yes[i] = probs[row, yes_id].item()
-    return {"p_yes": p_yes, "mean_logprob": mean_logprob}
+from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 
 def default_model(problems, config_path="config/config.yaml"):
@@ -55,47 +38,29 @@ def default_model(problems, config_path="config/config.yaml"):
     return build_model(tokenizer, seed=0, **config["architecture"]), tokenizer
 
 
-def sample_and_score_in_cache(model, tokenizer, prompts, args, suffix, yes_id, no_id):
-    """Batches of `generate` (timed) each followed by `score_generation` on its cache (timed)."""
-    sampling = scoring = 0.0
-    completions, scores = [], {"p_yes": [], "mean_logprob": [], "rescore": []}
-    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
-    for index, begin in enumerate(range(0, len(prompts), args.sample_batch)):
-        ids, mask = _left_pad(prompts[begin:begin + args.sample_batch], pad)
-        torch.manual_seed(index)
+def timed_sampling(model, tokenizer, encoded, args, scoring):
+    """All batches (sample_batch // samples problems each, seeded by batch index); seconds and results."""
+    per_batch = max(1, args.sample_batch // args.samples)
+    results, seconds = [], 0.0
+    for index, begin in enumerate(range(0, len(encoded), per_batch)):
+        prompts = encoded[begin:begin + per_batch]
         start = time.perf_counter()
-        with torch.no_grad():
-            out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=1.0, top_k=0,
-                                 top_p=1.0, max_new_tokens=args.max_new_tokens, pad_token_id=pad, eos_token_id=eos,
-                                 return_dict_in_generate=True, output_logits=True)
-        sampling += time.perf_counter() - start
-        start = time.perf_counter()
-        batch = score_generation(model, out.sequences, mask, out.past_key_values, out.logits, suffix, yes_id, no_id,
-                                 eos, pad)
-        scoring += time.perf_counter() - start
-        for row in out.sequences[:, ids.shape[1]:].tolist():
-            end = row.index(eos) + 1 if eos in row else len(row)
-            completions.append([t for t in row[:end] if t != pad])
-        scores["p_yes"] += batch["p_yes"]
-        scores["mean_logprob"] += batch["mean_logprob"]
-        scores["rescore"] += [begin + r for r in batch["rescore"]]
-    return completions, scores, sampling, scoring
-
-
-def agree(a, b, rows):
-    return all(abs(a[key][i] - b[key][i]) <= 1e-4 * max(1.0, abs(b[key][i])) for key in ("p_yes", "mean_logprob")
-               for i in rows)
+        results += sample_and_score(model, prompts, [args.samples] * len(prompts), 1.0, args.max_new_tokens, index,
+                                    tokenizer.eos_token_id, tokenizer.pad_token_id, **scoring)
+        seconds += time.perf_counter() - start
+    return results, seconds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--problems", type=int, default=20)
+    parser.add_argument("--problems", type=int, default=8)
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--sample-batch", type=int, default=256)
     parser.add_argument("--score-batch", type=int, default=128)
     parser.add_argument("--model", help="a trained model directory (default: a fresh default-size model)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=2, help="the fastest of this many runs of each")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     problems = generate("test", args.problems, [1, 2, 3, 4, 5], seed=0, test_fraction=1.0)
@@ -105,32 +70,35 @@ def main():
         model, tokenizer = default_model(generate("train", 2000, [1, 2, 3, 4, 5], seed=0))
     model.eval()
     encoded = sorted((prompt_ids(tokenizer, text, "") for text in problems["problem"]), key=len)
-    prompts = [p for p in encoded for _ in range(args.samples)]  # as rlv.sampling: a problem's samples together
     yes_id, no_id = answer_token_ids(tokenizer)
     suffix = verification_suffix_ids(tokenizer)
-    completions, in_cache, sampling, scoring_in_cache = sample_and_score_in_cache(model, tokenizer, prompts, args,
-                                                                                  suffix, yes_id, no_id)
-    common = (suffix, yes_id, no_id, {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id,
-              args.score_batch)
-    start = time.perf_counter()
-    scores = score_solutions(model, prompts, completions, *common)
-    scoring = time.perf_counter() - start
-    start = time.perf_counter()
-    previous = previous_scores(model, prompts, completions, *common)
-    scoring_previous = time.perf_counter() - start
-
-    everyone = range(len(prompts))
-    own_tokens = sum(len(c) + len(suffix) - 1 for c in completions) + len(encoded)
-    steps = sum(map(len, prompts)) + len(prompts) * args.max_new_tokens  # upper bound: batches stop early
+    scoring = {"suffix": suffix, "yes_id": yes_id, "no_id": no_id}
+    sampling = in_pass = separate = float("inf")
+    for _ in range(args.repeats):  # alternated, so a change in the machine's load hits all three
+        plain, seconds = timed_sampling(model, tokenizer, encoded, args, {})
+        sampling = min(sampling, seconds)
+        scored, seconds = timed_sampling(model, tokenizer, encoded, args, scoring)
+        in_pass = min(in_pass, seconds)
+        completions = [r["completion_ids"] for r in scored]
+        prompts = [p for p in encoded for _ in range(args.samples)]
+        start = time.perf_counter()
+        apart = score_solutions(model, prompts, completions, suffix, yes_id, no_id,
+                                {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id,
+                                args.score_batch)
+        separate = min(separate, time.perf_counter() - start)
+    same_samples = [r["completion_ids"] for r in plain] == completions
+    checked = [i for i, r in enumerate(scored) if not r["rescore"]]
+    agree = all(abs(scored[i][key] - apart[key][i]) <= 1e-4 * max(1.0, abs(apart[key][i]))
+                for key in ("p_yes", "p_no", "mean_logprob") for i in checked)
+    sampled = sum(map(len, completions))
     print(json.dumps({
-        "solutions": len(prompts), "mean_completion_tokens": round(sum(map(len, completions)) / len(prompts), 1),
-        "sampling_s": round(sampling, 2), "scoring_in_sampling_s": round(scoring_in_cache, 2),
-        "scoring_s": round(scoring, 2), "previous_scoring_s": round(scoring_previous, 2),
-        "ratio_in_sampling": round(scoring_in_cache / sampling, 3), "ratio": round(scoring / sampling, 3),
-        "previous_ratio": round(scoring_previous / sampling, 3), "prefill_floor_ratio": round(own_tokens / steps, 3),
-        "scores_agree": agree(scores, previous, everyone),
-        "in_sampling_agree": agree(in_cache, scores, set(everyone) - set(in_cache["rescore"])),
-        "rescored_in_sampling": len(in_cache["rescore"]), "threads": args.threads,
+        "solutions": len(completions), "mean_completion_tokens": round(sampled / len(completions), 1),
+        "question_tokens": len(suffix), "sampling_s": round(sampling, 2),
+        "scoring_in_pass_s": round(in_pass - sampling, 3), "scoring_apart_s": round(separate, 2),
+        "ratio_in_pass": round((in_pass - sampling) / sampling, 3), "ratio_apart": round(separate / sampling, 3),
+        "tokens_in_pass_per_sampled_token": round(len(suffix) * len(completions) / sampled, 3),
+        "tokens_apart_per_sampled_token": round((sampled + len(suffix) * len(completions)) / sampled, 3),
+        "same_samples_with_and_without_scoring": same_samples, "scores_agree": agree, "threads": args.threads,
     }, indent=1))
 
 

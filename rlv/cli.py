@@ -120,8 +120,11 @@ def cmd_sample(args, params):
     from rlv.checkpoints import claim
     from rlv.models import load_model
     from rlv.rollouts import write_parquet_atomic
-    from rlv.sampling import sample_solutions
+    from rlv.sampling import sample_solutions, scorer_digest
     torch.set_num_threads(params.get("threads", 1))
+    score = None  # the hf decoder scores each sample as it finishes (rule score then keeps those scores)
+    if params.get("self_score") and backend_of(params) == "hf":
+        score = scorer_digest(args.model, params.get("instruction", ""))
     if backend_of(params) == "hf":
         model, tokenizer = load_model(args.model)
     else:  # the engine loads the weights in its own environment
@@ -135,7 +138,7 @@ def cmd_sample(args, params):
         frame = sample_solutions(model, tokenizer, problems, params["num_samples"], params["temperature"],
                                  params["max_new_tokens"], params["batch_size"], params["seed"],
                                  params.get("instruction", ""), args.run, args.dataset, bar.update, shard_dir,
-                                 params.get("shard_problems", 50), engine=engine)
+                                 params.get("shard_problems", 50), engine=engine, score=score)
     write_parquet_atomic(frame, args.out)
     shutil.rmtree(shard_dir, ignore_errors=True)
     log(f"{args.run}/{args.dataset}: {len(frame)} samples, accuracy {frame['correct'].mean():.3f}")
@@ -146,14 +149,21 @@ def cmd_score(args, params):
     import torch
     from rlv.backends import backend_of, load_tokenizer, open_engine
     from rlv.models import load_model
-    from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
-    from rlv.sampling import prompt_ids
+    from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, read_rollouts, write_parquet_atomic
+    from rlv.sampling import prompt_ids, scorer_digest
     from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
     torch.set_num_threads(params.get("threads", 1))
     backend = backend_of(params)
-    model, tokenizer = load_model(args.model) if backend == "hf" else (None, load_tokenizer(args.model))
     samples = read_rollouts(args.samples, EVAL_COLUMNS)
     instruction = params.get("instruction", "")
+    digest = scorer_digest(args.model, instruction)
+    if {*SCORE_COLUMNS, "scorer"} <= set(samples.columns) and (samples["scorer"] == digest).all():
+        # scored by this very model in the sampling job (rlv.decoding): the same numbers, already computed
+        write_parquet_atomic(samples.assign(**({"run": args.run} if args.run else {})), args.out)
+        log(f"kept the sampling job's scores of {len(samples)} samples (scorer {digest}); "
+            f"mean p_yes {samples['p_yes'].mean():.3f}")
+        return
+    model, tokenizer = load_model(args.model) if backend == "hf" else (None, load_tokenizer(args.model))
     cache = {}
     prompts = [cache.setdefault(p, prompt_ids(tokenizer, p, instruction)) for p in samples["prompt"]]
     yes_id, no_id = answer_token_ids(tokenizer)
@@ -174,7 +184,7 @@ def cmd_score(args, params):
         if "mean_logprob" not in samples.columns:
             raise SystemExit(f"--verdict-only: {args.samples} has no mean_logprob column (pass the policy's scored samples)")
         scores.pop("mean_logprob")
-    scored = samples.assign(**scores, **({"run": args.run} if args.run else {}))
+    scored = samples.assign(**scores, scorer=digest, **({"run": args.run} if args.run else {}))
     write_parquet_atomic(scored, args.out)
     log(f"scored {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}")
 

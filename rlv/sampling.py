@@ -1,8 +1,11 @@
 """Test-time sampling: N solutions per problem, graded, in the evaluation rollout format.
 
-Backend `hf` (the CPU default): transformers `generate` with ancestral sampling at the configured temperature
-(top-k and top-p off), on left-padded batches. The samples of one problem are consecutive rows and problems
-are sorted by prompt length, so a batch pads little. Problems are cut into shards of consecutive problems
+Backend `hf` (the CPU default): `rlv.decoding.sample_and_score`, ancestral sampling at the configured
+temperature (top-k and top-p off) in batches of `batch_size` samples; the samples of one problem are
+consecutive rows, share one prompt pass, and problems are sorted by prompt length, so a batch pads little.
+With `score=True` the model also scores its samples as they finish (p("Yes"), p("No"), mean token log-prob,
+on the sampling pass's own cache: the verification question is all that runs), and the rows carry
+`scorer`, the digest of what computed the scores (`scorer_digest`), so `rlv score` can keep them. Problems are cut into shards of consecutive problems
 in that order; each shard is written as soon as it is done, so a killed job resumes at the first missing
 shard. Randomness is seeded per (seed, shard, batch), so a given config and seed reproduce the same samples
 whether or not the job was interrupted.
@@ -17,14 +20,17 @@ first EOS, which is kept; padding tokens dropped).
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from rlv.chat import problem_messages
+from rlv.decoding import sample_and_score
 from rlv.grading import extract_boxed, grade
-from rlv.rollouts import EVAL_COLUMNS, write_parquet_atomic
+from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, write_parquet_atomic
+from rlv.verifier import answer_token_ids, left_padded, score_solutions, verification_suffix_ids
 
 
 def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
@@ -33,22 +39,12 @@ def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
     return tokenizer.encode(text, add_special_tokens=False)
 
 
-def _left_pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(map(len, sequences))
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        ids[row, width - len(seq):] = torch.tensor(seq)
-        mask[row, width - len(seq):] = 1
-    return ids, mask
-
-
 @torch.no_grad()
 def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max_new_tokens: int, seed: int
              ) -> list[list[int]]:
     """Sampled completion ids per prompt, cut after the first EOS (kept) and without padding."""
     torch.manual_seed(seed)
-    ids, mask = _left_pad(prompts, tokenizer.pad_token_id)
+    ids, mask = left_padded(prompts, tokenizer.pad_token_id)
     output = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature, top_k=0,
                             top_p=1.0, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                             eos_token_id=tokenizer.eos_token_id)
@@ -62,10 +58,14 @@ def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max
 def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int, temperature: float,
                      max_new_tokens: int, batch_size: int, seed: int, instruction: str = "", run: str = "",
                      dataset: str = "", progress=None, shard_dir: str | Path | None = None,
-                     shard_problems: int = 50, engine=None) -> pd.DataFrame:
+                     shard_problems: int = 50, engine=None, score: str | None = None) -> pd.DataFrame:
     """All samples of all problems, in (problem_id, sample) order. With `shard_dir`, each shard of
     `shard_problems` problems is written there as it completes and reused by a rerun. With `engine` (a
-    rlv.backends VllmEngine) the completions come from it and `model` and `batch_size` are unused."""
+    rlv.backends VllmEngine) the completions come from it and `model` and `batch_size` are unused. With
+    `score` (the `hf` backend only: the scorer digest of `model` and `instruction`), every sample is also
+    scored by the model and the rows carry SCORE_COLUMNS and `scorer`."""
+    if score is not None and engine is not None:
+        raise ValueError("sample_solutions: score= scores on the hf decoder's cache; the vllm engine scores apart")
     encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
     order = sorted(zip(problems["id"], problems["problem"], problems["answer"]), key=lambda r: len(encoded[r[0]]))
     frames = []
@@ -83,25 +83,60 @@ def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int,
                                             max_new_tokens, seed, progress=progress)
             else:
                 frame = _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size,
-                                     (seed, shard), progress=progress)
-            frame = frame.assign(run=run, dataset=dataset, seed=seed)[EVAL_COLUMNS]
+                                     (seed, shard), progress=progress, score=score is not None)
+            columns = EVAL_COLUMNS + (SCORE_COLUMNS + ["scorer"] if score is not None else [])
+            frame = frame.assign(run=run, dataset=dataset, seed=seed, scorer=score)[columns]
             if path is not None:
                 write_parquet_atomic(frame, path)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True).sort_values(["problem_id", "sample"], ignore_index=True)
 
 
-def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size, key, progress=None):
+def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size, key, progress=None,
+                 score=False):
     rows = []
+    scoring = {}
+    if score:
+        yes_id, no_id = answer_token_ids(tokenizer)
+        scoring = {"suffix": verification_suffix_ids(tokenizer), "yes_id": yes_id, "no_id": no_id}
     for batch_index, begin in enumerate(range(0, len(jobs), batch_size)):
         chunk = jobs[begin:begin + batch_size]
         batch_seed = int(hashlib.sha256(repr((*key, batch_index)).encode()).hexdigest()[:15], 16)
-        completions = generate(model, tokenizer, [encoded[pid] for pid, *_ in chunk], temperature, max_new_tokens,
-                               batch_seed)
-        rows.extend(_rows(tokenizer, chunk, completions))
+        groups = [(pid, len(list(members))) for pid, members in itertools.groupby(chunk, key=lambda job: job[0])]
+        results = sample_and_score(model, [encoded[pid] for pid, _ in groups], [count for _, count in groups],
+                                   temperature, max_new_tokens, batch_seed, tokenizer.eos_token_id,
+                                   tokenizer.pad_token_id, **scoring)
+        batch_rows = _rows(tokenizer, chunk, [result["completion_ids"] for result in results])
+        if score:
+            rescore = [i for i, result in enumerate(results) if result["rescore"]]
+            if rescore:  # a sampled padding token: score the stored completion (rlv.decoding)
+                again = score_solutions(model, [encoded[chunk[i][0]] for i in rescore],
+                                        [results[i]["completion_ids"] for i in rescore], scoring["suffix"],
+                                        scoring["yes_id"], scoring["no_id"],
+                                        {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id)
+                for j, i in enumerate(rescore):
+                    results[i].update({name: again[name][j] for name in SCORE_COLUMNS})
+            for row, result in zip(batch_rows, results):
+                row.update({name: result[name] for name in SCORE_COLUMNS})
+        rows.extend(batch_rows)
         if progress is not None:
             progress(len(chunk))
     return pd.DataFrame.from_records(rows)
+
+
+def scorer_digest(model_dir: str | Path, instruction: str) -> str:
+    """What computes the self-scores of a model's samples: a SHA-256 over the model directory's weight files
+    (safetensors) and the instruction appended to each problem (it changes the prompts scored)."""
+    digest = hashlib.sha256(repr(("rlv-scorer", instruction)).encode())
+    files = sorted(Path(model_dir).glob("*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{model_dir}: no *.safetensors weights to take the scorer digest of")
+    for path in files:
+        digest.update(path.name.encode())
+        with open(path, "rb") as weights:
+            for block in iter(lambda: weights.read(1 << 24), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def _rows(tokenizer, jobs, completions) -> list[dict]:

@@ -14,8 +14,8 @@ rollout's reward is 1 else "No" (full-vocabulary softmax, mean over rollouts).
 Scoring: s = p("Yes") from the same softmax; one forward pass per solution also yields the mean token
 log-prob of the solution under the policy (a free baseline verifier), because the solution's tokens precede
 the suffix and a causal model does not look ahead. The prompt, shared by the N solutions of a problem, is
-run once and its key/value cache reused (see `score_solutions`); right after sampling, `score_generation`
-reuses `generate`'s own cache and logits and runs only the question. The mean runs over every generated
+run once and its key/value cache reused (see `score_solutions`); the hf sampler scores its samples on its
+own cache instead and runs only the question (`rlv.decoding`). The mean runs over every generated
 token, the closing end-of-turn token included (a chat template's suffix opens with it), so an empty answer
 still has a score.
 Training with the RL loss, `fused_layout` places the suffix inside the RL loss's own batch (see
@@ -160,7 +160,7 @@ def verification_loss(last_logits: torch.Tensor, labels: torch.Tensor, yes_id: i
 
 def _prompt_prefixes(model, prompts: list[list[int]], pad_id: int, batch_size: int):
     """Key/value cache of each distinct prompt (left-padded to one width) and its next-token log-probs."""
-    ids, mask = _left_padded(prompts, pad_id)
+    ids, mask = left_padded(prompts, pad_id)
     layers, logprobs = None, []
     for begin in range(0, len(prompts), batch_size):
         chunk = slice(begin, begin + batch_size)
@@ -173,7 +173,7 @@ def _prompt_prefixes(model, prompts: list[list[int]], pad_id: int, batch_size: i
     return layers, mask, torch.cat(logprobs)
 
 
-def _left_padded(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+def left_padded(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(map(len, sequences))
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
@@ -237,52 +237,3 @@ def score_solutions(model, prompts: list[list[int]], completions: list[list[int]
         if progress is not None:
             progress(len(chunk))
     return {"p_yes": p_yes, "p_no": p_no, "mean_logprob": mean_logprob}
-
-
-@torch.inference_mode()
-def score_generation(model, sequences: torch.Tensor, prompt_mask: torch.Tensor, cache, step_logits, suffix: list[int],
-                     yes_id: int, no_id: int, eos_id: int, pad_id: int) -> dict[str, list]:
-    """`score_solutions` for a batch just sampled by `generate`, reusing its key/value cache and logits.
-
-    `sequences` (left-padded prompts + T generated columns), `cache` (the prompts and the first T - 1 generated
-    tokens; the last one was sampled but never run) and `step_logits` (T raw next-token logits) are what
-    `generate(..., return_dict_in_generate=True, output_logits=True)` returns. Each row's completion ends at
-    its first EOS (kept); the suffix follows its last real token at the positions `generate` would have
-    given it (prompt length + index), and the pad columns after an early EOS are masked out, so only the
-    last generated token and the suffix are run: 1 + len(suffix) columns instead of a whole prefill. The
-    mean token log-prob is read from the step logits. Rows holding a generated pad token (the stored
-    completion drops it) are returned in `rescore` for `score_solutions`."""
-    rows, width = sequences.shape
-    steps = width - prompt_mask.shape[1]
-    generated = sequences[:, -steps:].tolist()
-    ids = torch.full((rows, 1 + len(suffix)), pad_id, dtype=torch.long)
-    new_mask = torch.zeros_like(ids)
-    cached_mask = torch.zeros((rows, steps - 1), dtype=torch.long)
-    prompt_lengths = prompt_mask.sum(1)
-    positions = torch.zeros_like(ids)
-    counted, rescore = [], []
-    for row, tokens in enumerate(generated):
-        length = tokens.index(eos_id) + 1 if eos_id in tokens else steps
-        if pad_id in tokens[:length]:
-            rescore.append(row)
-        ended = tokens[length - 1] == eos_id
-        kept = length - ended
-        counted.append(length)
-        cached_mask[row, :min(length, steps - 1)] = 1
-        tail = suffix[1:] if ended else suffix
-        if length == steps:  # the last real token is the one `generate` never ran
-            ids[row, 0], new_mask[row, 0] = tokens[-1], 1
-            positions[row, 0] = prompt_lengths[row] + steps - 1
-        ids[row, 1:1 + len(tail)] = torch.tensor(tail, dtype=torch.long)
-        new_mask[row, 1:1 + len(tail)] = 1
-        positions[row, 1:] = prompt_lengths[row] + kept + len(suffix) - len(tail) + torch.arange(len(suffix))
-    hidden = model.base_model(input_ids=ids, attention_mask=torch.cat([prompt_mask, cached_mask, new_mask], 1),
-                              position_ids=positions, past_key_values=cache, use_cache=False).last_hidden_state
-    last = new_mask.shape[1] - 1 - new_mask.flip(1).argmax(1)
-    verdict = model.get_output_embeddings()(hidden[torch.arange(rows), last]).float().softmax(-1)
-    logprobs = torch.stack([logits.float().log_softmax(-1) for logits in step_logits], 1)
-    token_logprobs = logprobs.gather(-1, sequences[:, -steps:, None]).squeeze(-1)
-    counted = torch.tensor(counted)
-    means = (token_logprobs * (torch.arange(steps)[None] < counted[:, None])).sum(1) / counted
-    return {"p_yes": verdict[:, yes_id].tolist(), "p_no": verdict[:, no_id].tolist(), "mean_logprob": means.tolist(),
-            "rescore": rescore}

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from rlv.sampling import _left_pad, prompt_ids
-from rlv.verifier import (VERIFICATION_QUESTION, answer_token_ids, forward_logits, score_generation, score_solutions,
+from rlv.sampling import prompt_ids
+from rlv.verifier import (VERIFICATION_QUESTION, answer_token_ids, forward_logits, score_solutions,
                           verification_batch, verification_loss, verification_suffix_ids)
 
 SOLUTIONS = ["$3+4=7$. The answer is $\\boxed{7}$.", "$12-5=8$. The answer is $\\boxed{8}$."]
@@ -138,33 +138,3 @@ def test_scores_of_many_solutions_per_problem_match_one_pass_each(tiny, batch_si
         assert scores["p_no"][i] == pytest.approx(p_no, rel=1e-4, abs=1e-7)
         assert scores["mean_logprob"][i] == pytest.approx(mean_lp, rel=1e-4, abs=1e-6)
     assert scores["mean_logprob"][0] == 0.0 and scores["mean_logprob"][1] != 0.0
-
-
-def test_scores_from_the_sampling_cache_match_a_fresh_prefill(tiny):
-    """`score_generation` on `generate`'s own cache and logits: early EOS, EOS at the last step, truncation."""
-    model, tokenizer = tiny
-    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
-    prompts = [prompt_ids(tokenizer, p, "") for p in PROBLEMS for _ in range(12)]
-    ids, mask = _left_pad(prompts, pad)
-    torch.manual_seed(0)
-    boost_eos = lambda _, scores: scores + 3.0 * (torch.arange(scores.shape[1]) == eos)  # noqa: E731
-    out = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, top_k=0, top_p=1.0, max_new_tokens=14,
-                         pad_token_id=pad, eos_token_id=eos, return_dict_in_generate=True, output_logits=True,
-                         logits_processor=[boost_eos])  # sampling is boosted; the logits read stay the model's
-    completions = []
-    for row in out.sequences[:, ids.shape[1]:].tolist():
-        end = row.index(eos) + 1 if eos in row else len(row)
-        completions.append([t for t in row[:end] if t != pad])  # as rlv.sampling stores them
-    ended = [c[-1] == eos for c in completions]
-    assert any(ended) and not all(ended) and any(len(c) < 14 for c in completions)
-    yes, no = answer_token_ids(tokenizer)
-    suffix = verification_suffix_ids(tokenizer)
-    cached = score_generation(model, out.sequences, mask, out.past_key_values, out.logits, suffix, yes, no, eos, pad)
-    fresh = score_solutions(model, prompts, completions, suffix, yes, no, {eos, pad}, pad)
-    generated = out.sequences[:, ids.shape[1]:]
-    assert cached["rescore"] == [r for r in range(len(prompts)) if pad in generated[r, :len(completions[r])].tolist()
-                                 or len(completions[r]) < (generated[r] != pad).sum()]
-    for row in set(range(len(prompts))) - set(cached["rescore"]):
-        assert cached["p_yes"][row] == pytest.approx(fresh["p_yes"][row], rel=1e-4, abs=1e-7)
-        assert cached["p_no"][row] == pytest.approx(fresh["p_no"][row], rel=1e-4, abs=1e-7)
-        assert cached["mean_logprob"][row] == pytest.approx(fresh["mean_logprob"][row], rel=1e-4, abs=1e-6)

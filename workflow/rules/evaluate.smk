@@ -1,12 +1,13 @@
 rule sample:
-    """N_max solutions per test problem from one model, graded against the reference answers."""
+    """N_max solutions per test problem from one model, graded against the reference answers; on the hf
+    backend also self-scored in the same pass (rlv.decoding), which rule score then keeps."""
     input:
         model="results/models/{run}",
         data="results/data/{dataset}.parquet",
     output:
         "results/rollouts/eval/{run}/{dataset}.parquet",
     params:
-        p=lambda w: eval_params(seed=run_seed(w.run), **backend_params()),
+        p=lambda w: eval_params(seed=run_seed(w.run), self_score=True, **backend_params()),
     threads: config["eval"]["threads"]
     resources:
         **rule_resources("sample"),
@@ -22,7 +23,8 @@ rule sample:
 
 
 rule score:
-    """The model scores its own samples: p("Yes") to the verification question and the mean token log-prob."""
+    """The model scores its own samples: p("Yes") to the verification question and the mean token log-prob
+    (kept from the sampling job when that job's `scorer` digest is this model's: no second pass)."""
     input:
         model="results/models/{run}",
         samples="results/rollouts/eval/{run}/{dataset}.parquet",
