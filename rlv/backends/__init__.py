@@ -1,6 +1,7 @@
 """Generation backends for test-time sampling and self-scoring (eval.backend), behind one interface.
 
-- `hf` (default): transformers in this process (rlv.sampling.generate, rlv.verifier.score_solutions).
+- `hf` (default): the model in this process; rlv.decoding samples and self-scores in one pass (rule `score`
+  keeps those scores), rlv.verifier.score_solutions scores samples apart (another model's verdict).
 - `vllm`: a vLLM engine in a subprocess of its own environment (rlv.backends.vllm_engine).
 
 Both write the same evaluation Parquet (rlv.rollouts.EVAL_COLUMNS, then the score columns): the prompts come
