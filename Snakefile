@@ -21,6 +21,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/experiments.smk"
+include: "workflow/rules/sequential.smk"
 
 
 rule all:

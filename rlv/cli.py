@@ -196,7 +196,7 @@ def cmd_judge(args, params):
     from rlv.backends import backend_of
     from rlv.judge import judge_solutions
     from rlv.models import load_model
-    from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
+    from rlv.rollouts import EVAL_COLUMNS, JUDGE_COLUMNS, read_rollouts, write_parquet_atomic
     from rlv.sampling import prompt_ids
     if backend_of(params) != "hf":
         raise SystemExit(f"eval.backend: {params['backend']!r}: the prompted judge (rule judge) runs only on the "
@@ -218,8 +218,8 @@ def cmd_judge(args, params):
         judged = judge_solutions(model, tokenizer, prompts, [list(c) for c in samples["completion_ids"]],
                                  params["prompt"], params["max_new_tokens"], params["temperature"],
                                  params["batch_size"], params.get("seed", 0), bar.update)
-    scored = samples.assign(p_yes=judged["p_yes"], p_no=judged["p_no"], judge_verification=judged["judge_verification"],
-                            judge_num_tokens=judged["judge_num_tokens"], **({"run": args.run} if args.run else {}))
+    scored = samples.assign(p_yes=judged["p_yes"], p_no=judged["p_no"], **{c: judged[c] for c in JUDGE_COLUMNS},
+                            **({"run": args.run} if args.run else {}))
     write_parquet_atomic(scored, args.out)
     log(f"judged {len(scored)} samples; mean p_yes {scored['p_yes'].mean():.3f}; mean verification length "
         f"{scored['judge_num_tokens'].mean():.1f} tokens, "
@@ -326,6 +326,9 @@ def cmd_figure(args, params):
         tables["scores"] = [pd.read_parquet(p) for p in args.scores]
     if args.arms:
         tables["arms"] = pd.read_parquet(args.arms)
+    for key in ("budget_strategies", "ratios", "adaptive"):  # sequential_parallel, adaptive_length
+        if getattr(args, key, None):
+            tables[key] = pd.read_parquet(getattr(args, key))
     if args.metrics:
         tables["metrics"] = [pd.read_csv(Path(p) / "metrics.csv" if Path(p).is_dir() else p) for p in args.metrics]
     FIGURES[args.name](out=args.out, params=params, **tables)
@@ -394,10 +397,59 @@ def cmd_design_table(args, params):
     log(f"wrote {args.out} ({len(rows)} arms)")
 
 
+def cmd_method_comparison(args, params):
+    """Per method of a design search: compute ratios (Parquet) and the comparison table (Markdown)."""
+    from rlv.method_comparison import base_sweeps, method_efficiency, method_table
+    from rlv.rollouts import write_parquet_atomic, write_text_atomic
+    search = _load_search(args.search)
+    dataset = params.get("dataset", "test")
+    sweeps = base_sweeps(search, Path(args.root), dataset)
+    efficiency = method_efficiency(search, sweeps, dataset)
+    write_parquet_atomic(efficiency, args.table)
+    write_text_atomic(method_table(search, sweeps, efficiency, dataset, search.get("title", "RL methods")), args.out)
+    log(f"wrote {args.out} ({efficiency['design'].nunique()} methods)")
+
+
 def cmd_design_warm_start(args, params):
     from rlv.experiments import copy_warm_up
     copied = copy_warm_up(Path(args.source), Path(args.dest))
     log(f"warm start from {args.source}: copied {copied or 'nothing (up to date)'} into {args.dest}")
+
+
+def cmd_sample_budgets(args, params):
+    """Budget-forced samples of one run, graded and self-scored (rlv.budget)."""
+    import pandas as pd
+    from rlv.budget import run_budgets
+    from rlv.rollouts import write_parquet_atomic
+    frame = run_budgets(args.model, pd.read_parquet(args.data), params, args.run, args.dataset, log)
+    write_parquet_atomic(frame, args.out)
+    log(f"{args.run}/{args.dataset}: accuracy per budget " + ", ".join(
+        f"{b}: {acc:.3f}" for b, acc in frame.groupby("budget")["correct"].mean().items()))
+
+
+def cmd_sequential_config(args, params):
+    import yaml
+    from rlv.rollouts import write_text_atomic
+    from rlv.sequential import own_base_config
+    params.pop("threads", None)
+    write_text_atomic(yaml.safe_dump(own_base_config(params), sort_keys=False), args.out)
+    log(f"wrote {args.out}")
+
+
+def cmd_sequential_tables(args, params):
+    import pandas as pd
+    from rlv.rollouts import write_parquet_atomic, write_text_atomic
+    from rlv.sequential import adaptive_table, ratio_table, render_ratios, strategy_table
+    scored = {frame["run"].iloc[0]: frame for frame in map(pd.read_parquet, args.scores)}
+    boot = {key: params[key] for key in ("num_bootstrap", "confidence", "seed")}
+    table = strategy_table(scored, params["strategies"], **boot)
+    ratios = ratio_table(scored, table, params["base_run"], params["verifier_run"], params["strategies"], **boot)
+    write_parquet_atomic(table, args.strategies_out)
+    write_parquet_atomic(ratios, args.ratios_out)
+    write_text_atomic(render_ratios(ratios, table, params.get("labels", {}), params["num_samples"], params["dataset"]),
+                      args.table_out)
+    write_parquet_atomic(adaptive_table(scored, params["thresholds"]), args.adaptive_out)
+    log(f"wrote {args.table_out}: ratios " + ", ".join(f"{r.budget}: {r.ratio:.2f}" for r in ratios.itertuples()))
 
 
 def _progress(total: int, desc: str):
@@ -481,15 +533,19 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--scores", nargs="+", required=True, help="scored evaluation rollouts, one file per run")
     sub.add_argument("--out", required=True, help="sweep table (Parquet)")
     sub.add_argument("--verifier-out", required=True, help="verifier metrics table (Parquet)")
-    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview, strategies, verifier_quality, generalization) from its tables")
+    sub = stage("figure", cmd_figure, "draw one figure (parallel_scaling, training_dynamics, overview, strategies, verifier_quality, generalization, rl_methods) from its tables")
     sub.add_argument("name", help="figure name, e.g. parallel_scaling")
     sub.add_argument("--sweep", help="sweep table (parallel_scaling, strategies)")
-    sub.add_argument("--efficiency", help="compute-ratio table, marked on parallel_scaling")
-    sub.add_argument("--sweeps", nargs="+", help="sweep tables, one per panel dataset (generalization)")
+    sub.add_argument("--efficiency", help="compute-ratio table, marked on parallel_scaling (per method: rl_methods)")
+    sub.add_argument("--sweeps", nargs="+",
+                     help="sweep tables, one per panel dataset (generalization) or per search base (rl_methods)")
     sub.add_argument("--metrics", nargs="+", help="RL run directories or their metrics.csv (training_dynamics)")
     sub.add_argument("--arms", help="a design search's rows, results/experiments/{search}.parquet (lambda_sweep)")
     sub.add_argument("--verifier", help="verifier metrics table (verifier_quality)")
     sub.add_argument("--scores", nargs="+", help="scored samples, one file per run (verifier_quality's calibration)")
+    sub.add_argument("--budget-strategies", help="accuracy per budget and strategy (sequential_parallel)")
+    sub.add_argument("--ratios", help="per-budget best strategies and ratio (sequential_parallel)")
+    sub.add_argument("--adaptive", help="adaptive-length and fixed-budget points (adaptive_length)")
     sub.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     sub = stage("efficiency", cmd_efficiency, "iso-accuracy compute ratio N_base / N_RL^V from a sweep table (keys: "
                 "base_run, verifier_run, base_strategy, verifier_strategies)")
@@ -515,10 +571,35 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, help="Markdown table")
     sub.add_argument("--table", required=True, help="the same rows as Parquet")
     sub.add_argument("--name", help="the search's name, in the table's title (default: the root's name)")
+    sub = stage("method-comparison", cmd_method_comparison, "per method (design) of a design search: its base method "
+                "(lambda 0) against RL^V (largest lambda), compute ratios and a Markdown table (keys: dataset)")
+    sub.add_argument("--search", required=True, help="design search file, e.g. config/rl_methods.yaml")
+    sub.add_argument("--root", required=True, help="directory holding one workflow directory per base")
+    sub.add_argument("--out", required=True, help="Markdown table")
+    sub.add_argument("--table", required=True, help="compute ratios of every method (Parquet)")
     sub = stage("design-warm-start", cmd_design_warm_start, "copy the main DAG's train split and warm-up model "
                 "into a base's results/ of a search with reuse_main_warm_up, keeping modification times (no keys)")
     sub.add_argument("--source", required=True, help="the main DAG's results/")
     sub.add_argument("--dest", required=True, help="the base's results/")
+    sub = stage("sample-budgets", cmd_sample_budgets, "N solutions per problem under growing token budgets, an answer "
+                "forced where a budget runs out, each graded and self-scored (keys: budgets, num_samples, forced_tokens, "
+                "answer_phrase, temperature, batch_size, score_batch_size, seed; see rlv.budget)")
+    sub.add_argument("--model", required=True)
+    sub.add_argument("--data", required=True, help="problems (Parquet)")
+    sub.add_argument("--run", required=True)
+    sub.add_argument("--dataset", required=True)
+    sub.add_argument("--out", required=True, help="one row per (problem, sample, budget) (Parquet)")
+    sub = stage("sequential-config", cmd_sequential_config, "the workflow config of sequential_parallel's own base "
+                "(--params: the active config)")
+    sub.add_argument("--out", required=True, help="YAML config of the base's workflow")
+    sub = stage("sequential-tables", cmd_sequential_tables, "per-budget strategies, the compute-optimal ratio and "
+                "adaptive length from budget-forced samples (keys: base_run, verifier_run, strategies, thresholds, "
+                "num_bootstrap, confidence, seed; see rlv.sequential)")
+    sub.add_argument("--scores", nargs="+", required=True, help="budget-forced samples, one file per run")
+    sub.add_argument("--strategies-out", required=True, help="accuracy per (run, budget, strategy) (Parquet)")
+    sub.add_argument("--ratios-out", required=True, help="per-budget best strategies and ratio (Parquet)")
+    sub.add_argument("--table-out", required=True, help="the same ratios as Markdown")
+    sub.add_argument("--adaptive-out", required=True, help="adaptive and fixed-budget points (Parquet)")
     return top
 
 

@@ -11,6 +11,10 @@ Difficulty grows with the level: level L has `LEVELS[L]` operations, operands wi
 and multiplications from level 2 on; no intermediate value exceeds MAX_VALUE. Subtractions never go below zero (the operands are swapped), and every
 multiplication has a one-digit factor, so each step is something a small model can learn to do exactly.
 
+With `verbose` (config `task.verbose`, the long-reasoning variant for sequential scaling) a solution restates the
+expression, works it, then checks itself by working every step a second time, and closes with `FINAL_PHRASE`
+before the boxed answer (the phrase budget forcing appends to a cut-off reasoning; rlv.budget).
+
 Splits are disjoint by construction: a problem belongs to the test split iff a hash of its text falls
 below `test_fraction`, so no problem text can land in both, whatever the seeds and sizes.
 """
@@ -29,6 +33,7 @@ from rlv.tasks.records import PROBLEM_COLUMNS
 LEVELS = {1: (1, 2, False), 2: (2, 2, True), 3: (2, 2, True), 4: (3, 2, True), 5: (4, 2, True)}
 MAX_VALUE = 999  # no intermediate result above this: keeps solutions short and steps learnable
 SUBJECT = "Arithmetic"
+FINAL_PHRASE = "The final answer is"  # closes a verbose solution, before the boxed answer
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2}
 _LATEX_OP = {"+": "+", "-": "-", "*": "\\times "}
 
@@ -113,9 +118,15 @@ def solution_steps(node: Node) -> list[str]:
     return steps
 
 
-def make_record(node: Node, level: int) -> dict:
+def make_record(node: Node, level: int, verbose: bool = False) -> dict:
     problem = f"Compute ${to_latex(node)}$."
-    solution = " ".join(solution_steps(node) + [f"The answer is $\\boxed{{{node.value}}}$."])
+    steps = solution_steps(node)
+    if verbose:
+        solution = " ".join([f"We compute ${to_latex(node)}$ step by step.", *steps, f"So it is ${node.value}$.",
+                             "Check, working every step again:", *steps, "Both passes agree.",
+                             f"{FINAL_PHRASE} $\\boxed{{{node.value}}}$."])
+    else:
+        solution = " ".join(steps + [f"The answer is $\\boxed{{{node.value}}}$."])
     problem_hash = hashlib.sha256(problem.encode()).hexdigest()
     return {"id": f"arith-{problem_hash[:12]}", "problem": problem, "solution": solution,
             "answer": str(node.value), "level": level, "subject": SUBJECT}
@@ -131,17 +142,18 @@ FAMILIES = ("expression", "inverse")
 
 
 def generate(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float = 0.2,
-             max_tries_factor: int = 200, family: str = "expression") -> pd.DataFrame:
+             max_tries_factor: int = 200, family: str = "expression", verbose: bool = False) -> pd.DataFrame:
     """`num_problems` distinct problems of `split` ("train" or "test"), levels in equal shares (round robin).
 
-    `family` picks the problem family: "expression" (this module) or "inverse" (`rlv.tasks.inverse`)."""
+    `family` picks the problem family: "expression" (this module) or "inverse" (`rlv.tasks.inverse`); `verbose`
+    the long-reasoning worked solutions (same problems, longer solutions ending in FINAL_PHRASE)."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if family not in FAMILIES:
         raise ValueError(f"task family must be one of {list(FAMILIES)}, got {family!r}")
     if family == "inverse":
         from rlv.tasks.inverse import generate_records
-        records = generate_records(split, num_problems, levels, seed, test_fraction, max_tries_factor)
+        records = generate_records(split, num_problems, levels, seed, test_fraction, max_tries_factor, verbose)
         return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
     unknown = sorted(set(levels) - set(LEVELS))
     if unknown:
@@ -153,7 +165,7 @@ def generate(split: str, num_problems: int, levels: list[int], seed: int, test_f
         tree = random_expression(rng, level)
         if _largest_value(tree) > MAX_VALUE:
             continue
-        record = make_record(tree, level)
+        record = make_record(tree, level, verbose)
         if record["problem"] in seen or in_test_split(record["problem"], test_fraction) != (split == "test"):
             continue
         seen.add(record["problem"])

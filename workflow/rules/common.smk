@@ -48,7 +48,31 @@ if "separate_verifier" in config:
             f" which must then be a run of rl.runs ({RL_RUNS}), not {config['figures']['parallel_scaling']['base_run']!r}"
         )
     SEPARATE_VERIFIER = f"{config['figures']['parallel_scaling']['base_run']}+verifier"
-SCORED_RUNS = EVAL_RUNS + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER else [])
+# The prompted-judge baseline (config key judge, optional): the base RL run writes a short verification of each
+# of its samples on figures.parallel_scaling.dataset, then answers the verification question (rlv/judge.py);
+# the pseudo-run `{base_run}+judge`, scored only on that dataset.
+JUDGE = None
+if "judge" in config:
+    if config["eval"].get("backend", "hf") != "hf":
+        raise ValueError(
+            f"config key eval.backend: {config['eval']['backend']!r}: the prompted judge (config key judge) runs only"
+            " on the hf backend; set eval.backend: hf or remove the judge section"
+        )
+    JUDGE = f"{config['figures']['parallel_scaling']['base_run']}+judge"
+SCORED_RUNS = EVAL_RUNS + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER else []) + ([JUDGE] if JUDGE else [])
+# The verifier's form (config key verifier_heads, optional): per form (bce, regression) the separate verifier's
+# training with a scalar head in place of the Yes/No answer (rlv/verifier_heads.py); its score of the base run's
+# samples on figures.parallel_scaling.dataset alone is the pseudo-run `{base_run}+{form}` (HEAD_RUNS: form -> run).
+HEAD_RUNS = {}
+HEAD_NAMES = {"bce": "BCE head", "regression": "regression head"}
+if "verifier_heads" in config:
+    if not SEPARATE_VERIFIER:
+        raise ValueError(
+            "config key verifier_heads: the heads train with separate_verifier's rollouts, steps, batch_size and"
+            " learning_rate; add a separate_verifier section or remove verifier_heads"
+        )
+    HEAD_RUNS = {form: f"{config['figures']['parallel_scaling']['base_run']}+{form}" for form in config["verifier_heads"]["forms"]}
+SCORED_RUNS = SCORED_RUNS + list(HEAD_RUNS.values())
 
 if "train" not in DATA_SPECS:
     raise ValueError(f"config key datasets: needs a dataset named 'train' (warm-up and RL problems); has {list(DATA_SPECS)}")
@@ -90,7 +114,11 @@ EVALUATED_RL_RUNS = [run for run in RL_RUNS if any(run in runs_on(config, datase
 # directory per base, results/experiments/{search}/{base}/.
 SEARCHES = {
     name: path
-    for name, path in {"miniature": "config/miniature.yaml", "lambda_sweep": "config/lambda_sweep.yaml"}.items()
+    for name, path in {
+        "miniature": "config/miniature.yaml",
+        "lambda_sweep": "config/lambda_sweep.yaml",
+        "rl_methods": "config/rl_methods.yaml",
+    }.items()
     if os.path.exists(path)
 }
 SEARCH_SPECS = {name: yaml.safe_load(open(path)) for name, path in SEARCHES.items()}
@@ -105,6 +133,18 @@ wildcard_constraints:
     run="|".join(["base", *RL_RUNS]),
     dataset="|".join(DATA_SPECS),
     split="train|test",
+
+
+# VinePPO's keys (rlv/vineppo.py) belong to vineppo runs only
+for _run in RL_RUNS:
+    _spec = {**config["rl"]["defaults"], **config["rl"]["runs"][_run]}
+    for _key in sorted(key for key in _spec if key.startswith("vine_")):
+        if _spec["trainer"] != "vineppo":
+            _where = f"rl.runs.{_run}" if _key in config["rl"]["runs"][_run] else "rl.defaults"
+            raise ValueError(
+                f"config key {_where}.{_key}: VinePPO's key, but run {_run!r} has trainer {_spec['trainer']!r};"
+                " set it on vineppo runs only"
+            )
 
 
 def as_json(params: dict) -> str:
@@ -147,10 +187,13 @@ def eval_runs(dataset: str) -> list:
 
 
 def scored_runs(dataset: str) -> list:
-    """The sweep's runs on a dataset: its sampled models, and the separate verifier where its base run is one."""
+    """The sweep's runs on a dataset: its sampled models, the separate verifier where its base run is one, the
+    prompted judge and the verifier heads on figures.parallel_scaling.dataset."""
     runs = eval_runs(dataset)
     base = config["figures"]["parallel_scaling"]["base_run"]
-    return runs + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER and base in runs else [])
+    judged = JUDGE and base in runs and dataset == config["figures"]["parallel_scaling"]["dataset"]
+    heads = list(HEAD_RUNS.values()) if base in runs and dataset == config["figures"]["parallel_scaling"]["dataset"] else []
+    return runs + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER and base in runs else []) + ([JUDGE] if judged else []) + heads
 
 
 def comparison_runs(dataset: str) -> dict:
@@ -171,7 +214,19 @@ def run_labels() -> dict:
     if SEPARATE_VERIFIER:
         base = config["figures"]["parallel_scaling"]["base_run"]
         labels[SEPARATE_VERIFIER] = config["separate_verifier"].get("label", f"{labels[base]} + separate verifier")
+    if JUDGE:
+        base = config["figures"]["parallel_scaling"]["base_run"]
+        labels[JUDGE] = config["judge"].get("label", f"{labels[base]} + prompted judge")
+    for form, run in HEAD_RUNS.items():
+        base = config["figures"]["parallel_scaling"]["base_run"]
+        labels[run] = config["verifier_heads"].get("labels", {}).get(form, f"{labels[base]} + {HEAD_NAMES[form]}")
     return labels
+
+
+def judge_params() -> str:
+    """`rlv judge` parameters: the judge section without its label, the master seed and the instruction."""
+    judge = {key: value for key, value in config["judge"].items() if key != "label"}
+    return as_json({**judge, "seed": config["seed"], "instruction": config["instruction"]})
 
 
 def eval_params(**extra) -> str:
@@ -234,6 +289,7 @@ def reuses_main_warm_up(search: str) -> bool:
     return bool(SEARCH_SPECS[search].get("reuse_main_warm_up"))
 
 
+
 def design_base_inputs(wildcards) -> dict:
     """A base's config, and with reuse_main_warm_up the main DAG's train split and warm-up model it copies."""
     inputs = {"config": f"results/experiments/{wildcards.search}/{wildcards.base}/config/config.yaml"}
@@ -241,3 +297,33 @@ def design_base_inputs(wildcards) -> dict:
         inputs.update(train="results/data/train.parquet", warm_up="results/models/base")
     return inputs
 
+
+
+# Sequential x parallel scaling and adaptive length (config key sequential_parallel, optional; target
+# sequential_parallel in workflow/rules/sequential.smk). models: own runs a base of its own (rlv.sequential.
+# own_base_config) in SEQUENTIAL_ROOT; models: main samples this DAG's own models.
+SEQUENTIAL = config.get("sequential_parallel")
+SEQUENTIAL_ROOT = "results/experiments/sequential_parallel"
+if SEQUENTIAL:
+    for _key in ("base_run", "verifier_run"):
+        if SEQUENTIAL[_key] not in RL_RUNS:
+            raise ValueError(f"config key sequential_parallel.{_key}: {SEQUENTIAL[_key]!r} is not a run of rl.runs ({RL_RUNS})")
+    if SEQUENTIAL["dataset"] not in DATA_SPECS:
+        raise ValueError(f"config key sequential_parallel.dataset: {SEQUENTIAL['dataset']!r} is not a dataset of datasets ({list(DATA_SPECS)})")
+    if SEQUENTIAL["budgets"] != sorted(SEQUENTIAL["budgets"]):
+        raise ValueError(f"config key sequential_parallel.budgets: must ascend, got {SEQUENTIAL['budgets']}")
+
+
+def sequential_budget_samples() -> list:
+    """The budget-forced, self-scored samples of the two compared runs: the own base's (models: own) or this DAG's."""
+    root = f"{SEQUENTIAL_ROOT}/" if SEQUENTIAL["models"] == "own" else ""
+    return [f"{root}results/rollouts/budget/{run}/{SEQUENTIAL['dataset']}.parquet"
+            for run in (SEQUENTIAL["base_run"], SEQUENTIAL["verifier_run"])]
+
+
+def sequential_params(run: str) -> str:
+    """`rlv sample-budgets` parameters of one run: the budgets, N, the forced answer, the eval decoding."""
+    keys = ("budgets", "num_samples", "forced_tokens", "answer_phrase")
+    return as_json({**{key: SEQUENTIAL[key] for key in keys}, "temperature": config["eval"]["temperature"],
+                    "batch_size": config["eval"]["batch_size"], "score_batch_size": config["eval"]["score_batch_size"],
+                    "seed": run_seed(run), "instruction": config["instruction"]})

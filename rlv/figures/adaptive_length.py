@@ -1,0 +1,43 @@
+"""Adaptive length: accuracy against the mean tokens spent per problem, adaptive budgets vs fixed budgets.
+
+Reads the adaptive table of the `sequential_tables` rule (rlv.sequential.adaptive_table): per run, one point
+per fixed budget (weighted vote by p(Yes) of the N samples at that budget; tokens = reasoning + forced answers of
+the N samples) joined by a dashed line, and one point per confidence threshold tau of the adaptive rule (grow
+the budget until the vote's winning share of p(Yes) weight reaches tau; tokens include the forced answers of
+every budget visited) joined by a solid line, each labelled with its tau. A point above and left of the fixed
+curve is more accurate for its tokens.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from rlv.figures.style import save_figure
+
+
+def adaptive_length(adaptive: pd.DataFrame, out: str, params: dict) -> None:
+    labels = params.get("labels", {})
+    figure, axis = plt.subplots(figsize=(6.8, 4.6))
+    for color, run in zip(("C0", "C3", "C2", "C4"), dict.fromkeys(adaptive["run"])):
+        rows = adaptive[adaptive["run"] == run]
+        fixed = rows[rows["mode"] == "fixed"].sort_values("mean_tokens")
+        adaptive_rows = rows[rows["mode"] == "adaptive"].sort_values("mean_tokens")
+        name = labels.get(run, run)
+        axis.plot(fixed["mean_tokens"], fixed["accuracy"], "s--", color=color, alpha=0.6, lw=1,
+                  label=f"{name}: fixed budget")
+        for point in fixed.itertuples(index=False):
+            axis.annotate(f"B={point.budget}", (point.mean_tokens, point.accuracy), fontsize=7, color=color,
+                          xytext=(3, -10), textcoords="offset points")
+        axis.plot(adaptive_rows["mean_tokens"], adaptive_rows["accuracy"], "o-", color=color,
+                  label=f"{name}: adaptive (grow until confident)")
+        for point in adaptive_rows.itertuples(index=False):
+            axis.annotate(f"τ={point.threshold:g}", (point.mean_tokens, point.accuracy), fontsize=7, color=color,
+                          xytext=(3, 4), textcoords="offset points")
+    axis.set_xscale("log", base=2)
+    axis.set_xlabel("mean tokens per problem (all N samples, forced answers included)")
+    axis.set_ylabel("accuracy: vote weighted by p(Yes)")
+    axis.set_title("Adaptive length vs fixed budgets", fontsize=11)
+    axis.legend(fontsize=7, frameon=False, loc="best")
+    figure.tight_layout()
+    save_figure(figure, out)

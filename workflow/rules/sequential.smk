@@ -1,0 +1,159 @@
+# Sequential x parallel scaling and adaptive length (config key sequential_parallel), one target outside rule all:
+#     snakemake --cores all sequential_parallel
+# Budget-forced samples (rlv/budget.py) of the two compared runs -> per-budget strategies, the compute-optimal
+# ratio and the adaptive-length table (rlv/sequential.py) -> two figures. With models: own the runs come from a base
+# of its own, run as an ordinary DAG in results/experiments/sequential_parallel/ (its own warm-up and RL runs).
+
+if SEQUENTIAL:
+
+    rule sample_budgets:
+        """N solutions per problem up to the largest budget; at each budget the unfinished ones are forced to answer;
+        every (sample, budget) graded and scored with the model's own p(Yes) and mean log-prob."""
+        input:
+            model="results/models/{run}",
+            data="results/data/{dataset}.parquet",
+        output:
+            "results/rollouts/budget/{run}/{dataset}.parquet",
+        params:
+            p=lambda w: sequential_params(w.run),
+        threads: config["eval"]["threads"]
+        resources:
+            **rule_resources("sample_budgets"),
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/sample_budgets/{run}/{dataset}.log",
+        benchmark:
+            "results/benchmarks/sample_budgets/{run}/{dataset}.tsv"
+        shell:
+            "rlv sample-budgets --model {input.model:q} --data {input.data:q} --run {wildcards.run}"
+            " --dataset {wildcards.dataset} --out {output:q} --params {params.p:q} --threads {threads} 2> {log:q}"
+
+    rule sequential_config:
+        """The workflow config of sequential_parallel's own base: this config with its overrides, the two runs."""
+        output:
+            f"{SEQUENTIAL_ROOT}/config/config.yaml",
+        params:
+            p=as_json(config),
+        threads: rule_threads("default")
+        resources:
+            **rule_resources("default"),
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/sequential_parallel/sequential_config.log",
+        shell:
+            "rlv sequential-config --out {output:q} --params {params.p:q} 2> {log:q}"
+
+    rule sequential_models:
+        """The own base's whole DAG in its directory (data, warm-up, the two RL runs, budget-forced samples);
+        a killed run resumes where it stopped."""
+        input:
+            f"{SEQUENTIAL_ROOT}/config/config.yaml",
+        output:
+            [f"{SEQUENTIAL_ROOT}/results/rollouts/budget/{run}/{SEQUENTIAL['dataset']}.parquet"
+             for run in (SEQUENTIAL["base_run"], SEQUENTIAL["verifier_run"])],
+        params:
+            snakefile=workflow.main_snakefile,
+            directory=lambda w: SEQUENTIAL_ROOT,
+            targets=[f"results/rollouts/budget/{run}/{SEQUENTIAL['dataset']}.parquet"
+                     for run in (SEQUENTIAL["base_run"], SEQUENTIAL["verifier_run"])],
+        threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
+        resources:
+            **rule_resources("sequential_models"),
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/sequential_parallel/sequential_models.log",
+        benchmark:
+            "results/benchmarks/sequential_parallel/sequential_models.tsv"
+        shell:
+            "snakemake --snakefile {params.snakefile:q} --directory {params.directory:q} --cores {threads}"
+            " --keep-going --rerun-incomplete {params.targets:q} > {log:q} 2>&1"
+
+    rule sequential_tables:
+        """Per budget: every strategy at N, each run's best and the accuracy ratio RL^V / base with a paired
+        bootstrap CI (Markdown + Parquet); adaptive length: accuracy vs mean tokens per threshold and budget."""
+        input:
+            sequential_budget_samples(),
+        output:
+            strategies="results/metrics/sequential_parallel/strategies.parquet",
+            ratios="results/metrics/sequential_parallel/ratios.parquet",
+            table="results/metrics/sequential_parallel/ratios.md",
+            adaptive="results/metrics/sequential_parallel/adaptive.parquet",
+        params:
+            p=as_json(
+                {
+                    **{key: SEQUENTIAL[key] for key in ("base_run", "verifier_run", "thresholds", "dataset", "num_samples")},
+                    "strategies": config["sweep"]["strategies"],
+                    "num_bootstrap": config["sweep"]["num_bootstrap"],
+                    "confidence": config["sweep"]["confidence"],
+                    "seed": config["seed"],
+                    "labels": run_labels(),
+                }
+            ),
+        threads: rule_threads("figures")
+        resources:
+            **rule_resources("figures"),
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/sequential_parallel/sequential_tables.log",
+        benchmark:
+            "results/benchmarks/sequential_parallel/sequential_tables.tsv"
+        shell:
+            "rlv sequential-tables --scores {input:q} --strategies-out {output.strategies:q} --ratios-out {output.ratios:q}"
+            " --table-out {output.table:q} --adaptive-out {output.adaptive:q} --params {params.p:q} 2> {log:q}"
+
+    rule figure_sequential_parallel:
+        """Accuracy vs token budget at fixed N (each run's best strategy per budget) and RL^V's accuracy ratio."""
+        input:
+            strategies="results/metrics/sequential_parallel/strategies.parquet",
+            ratios="results/metrics/sequential_parallel/ratios.parquet",
+        output:
+            png=report("results/figures/sequential_parallel.png", **FIGURE_REPORT["sequential_parallel"]),
+            pdf="results/figures/sequential_parallel.pdf",
+        params:
+            p=as_json({"labels": run_labels()}),
+        threads: rule_threads("figures")
+        resources:
+            **rule_resources("figures"),
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/figures/sequential_parallel.log",
+        benchmark:
+            "results/benchmarks/figures/sequential_parallel.tsv"
+        shell:
+            "rlv figure sequential_parallel --budget-strategies {input.strategies:q} --ratios {input.ratios:q}"
+            " --out {output.png:q} --params {params.p:q} 2> {log:q}"
+
+    rule figure_adaptive_length:
+        """Accuracy vs mean tokens per problem: the adaptive budget per threshold against the fixed budgets."""
+        input:
+            "results/metrics/sequential_parallel/adaptive.parquet",
+        output:
+            png=report("results/figures/adaptive_length.png", **FIGURE_REPORT["adaptive_length"]),
+            pdf="results/figures/adaptive_length.pdf",
+        params:
+            p=as_json({"labels": run_labels()}),
+        threads: rule_threads("figures")
+        resources:
+            **rule_resources("figures"),
+        conda:
+            "../../environment.yml"
+        log:
+            "results/logs/figures/adaptive_length.log",
+        benchmark:
+            "results/benchmarks/figures/adaptive_length.tsv"
+        shell:
+            "rlv figure adaptive_length --adaptive {input:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
+
+    rule sequential_parallel:
+        """Target: sequential x parallel scaling and adaptive length (tables and both figures), outside rule all."""
+        input:
+            "results/metrics/sequential_parallel/ratios.md",
+            "results/figures/sequential_parallel.png",
+            "results/figures/sequential_parallel.pdf",
+            "results/figures/adaptive_length.png",
+            "results/figures/adaptive_length.pdf",
