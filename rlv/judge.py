@@ -97,6 +97,7 @@ def judge_solutions(model, tokenizer, prompts: list[list[int]], completions: lis
             result["verification_ids"][i] = written[row]
         if progress is not None:
             progress(len(chunk))
-    result["judge_verification"] = [tokenizer.decode(ids, skip_special_tokens=True) for ids in result["verification_ids"]]
-    result["judge_num_tokens"] = [len(ids) for ids in result["verification_ids"]]
+    written = result["verification_ids"]
+    result["judge_verification"] = [tokenizer.decode(ids, skip_special_tokens=True) for ids in written]
+    result["judge_num_tokens"] = [len(ids) for ids in written]
     return result

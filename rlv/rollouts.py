@@ -5,7 +5,10 @@ One row per sampled solution. Training rollouts (`results/rollouts/train/{run}.p
 sample (index within the group), problem_id, prompt, completion, answer (extracted), reward, label (the
 verifier target: 1 if reward is 1), num_tokens, truncated, seed. Evaluation rollouts
 (`results/rollouts/eval/{run}/{dataset}.parquet`) carry run, dataset, problem_id, sample, prompt, completion,
-completion_ids, answer, correct, num_tokens, truncated, seed; scoring adds p_yes, p_no, mean_logprob.
+completion_ids, answer, correct, num_tokens, truncated, seed; scoring adds p_yes, p_no, mean_logprob. The
+prompted judge's pseudo-run (`rlv judge`, results/rollouts/scored/{base_run}+judge/) also carries
+judge_verification (the verification text it wrote before its verdict) and judge_num_tokens (its generated
+tokens, a closing EOS included).
 
 Every file is written to a temporary name in the same directory and renamed into place, so a killed run
 never leaves a half-written file that a rerun would take for complete. Model directories are written the
@@ -29,6 +32,7 @@ TRAIN_COLUMNS = ["run", "step", "group", "sample", "problem_id", "prompt", "comp
 EVAL_COLUMNS = ["run", "dataset", "problem_id", "sample", "prompt", "completion", "completion_ids", "answer",
                 "correct", "num_tokens", "truncated", "seed"]
 SCORE_COLUMNS = ["p_yes", "p_no", "mean_logprob"]
+JUDGE_COLUMNS = ["judge_verification", "judge_num_tokens"]
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:

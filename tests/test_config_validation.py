@@ -45,7 +45,8 @@ BAD = [  # (dotted key, bad value, text the error must contain)
     ("rl.defaults.num_generations", 1, "minimum"),
     ("rl.defaults.loss_type", "ppo", "is not one of ['grpo', 'bnpo', 'dr_grpo', 'dapo']"),
     ("rl.defaults.temperature", 0, "exclusiveMinimum"),
-    ("rl.runs", {"grpo": {"trainer": "vineppo", "verify_coef": 1.0}}, "is not one of ['grpo', 'rloo']"),
+    ("rl.runs", {"grpo": {"trainer": "ppo", "verify_coef": 1.0}}, "is not one of ['grpo', 'rloo', 'vineppo']"),
+    ("rl.runs", {"vineppo": {"trainer": "vineppo", "verify_coef": 0, "vine_mc_samples": 0}}, "minimum"),
     ("rl.runs", {"grpo": {"trainer": "grpo", "verify_coef": -1}}, "minimum"),
     ("rl.runs", {"grpo": {"trainer": "grpo"}}, "'verify_coef' is a required property"),
     ("rl.runs", {"base": {"trainer": "grpo", "verify_coef": 0}}, "should not be valid"),
@@ -75,6 +76,12 @@ BAD = [  # (dotted key, bad value, text the error must contain)
     ("separate_verifier.learning_rate", 0, "exclusiveMinimum"),
     ("separate_verifier.batch_size", DELETE, "'batch_size' is a required property"),
     ("separate_verifier.lr", 1e-4, "Additional properties are not allowed ('lr' was unexpected)"),
+    ("judge.max_new_tokens", 0, "minimum"),
+    ("judge.temperature", -0.5, "minimum"),
+    ("judge.batch_size", 2.5, "is not of type 'integer'"),
+    ("judge.prompt", " ", "does not match"),
+    ("judge.prompt", DELETE, "'prompt' is a required property"),
+    ("judge.max_tokens", 48, "Additional properties are not allowed ('max_tokens' was unexpected)"),
 ]
 
 
@@ -116,6 +123,9 @@ def test_every_schema_property_has_a_description():
     ("eval.datasets", ["test", "math500"], "config key eval.datasets: 'math500' is not a dataset of datasets"),
     ("figures.parallel_scaling.base_run", "base",
      "config key separate_verifier: trains on the training rollouts of figures.parallel_scaling.base_run"),
+    ("eval.backend", "vllm", "config key eval.backend: 'vllm': the prompted judge (config key judge) runs only on the hf"),
+    ("rl.defaults.vine_mc_samples", 4,
+     "config key rl.defaults.vine_mc_samples: VinePPO's key, but run 'grpo' has trainer 'grpo'"),
     ("datasets", {**DEFAULT["datasets"], "test": {"source": "jsonl", "path": "no/such/file.jsonl"}},
      "config key datasets.test.path: no such file or directory: 'no/such/file.jsonl'"),
 ])

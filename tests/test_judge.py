@@ -124,9 +124,37 @@ def test_cli_writes_the_judge_pseudo_run(tiny, tiny_model_dir, tmp_path):
     assert [list(ids) for ids in frame["completion_ids"]] == [list(ids) for ids in samples["completion_ids"]]
 
 
-@pytest.mark.parametrize("change,key", [({"backend": "vllm"}, "eval.backend"), ({"max_new_tokens": 0}, "judge.max_new_tokens"),
+@pytest.mark.parametrize("change,key", [({"backend": "vllm"}, "eval.backend"),
+                                        ({"max_new_tokens": 0}, "judge.max_new_tokens"),
                                         ({"temperature": -1}, "judge.temperature"), ({"prompt": " "}, "judge.prompt")])
 def test_cli_bad_params_name_the_key(tiny_model_dir, tmp_path, change, key):
     with pytest.raises(SystemExit, match=key):
         main(["judge", "--model", str(tiny_model_dir), "--samples", str(tmp_path / "none.parquet"), "--out",
               str(tmp_path / "out.parquet"), "--params", json.dumps({**PARAMS, **change})])
+
+
+def test_figures_carry_the_judge_and_drop_its_copied_log_prob(tmp_path):
+    from rlv.aggregate import sweep, verifier_metrics
+    from rlv.figures import FIGURES
+    from rlv.figures.parallel_scaling import curve_specs
+    from rlv.figures.verifier_quality import scorer_rows
+    from test_figures_and_summary import STRATEGIES, scored_samples
+    frames = [scored_samples(run, 0.45, seed) for seed, run in enumerate(["grpo", "grpo_v"])]
+    frames.append(frames[0].assign(run="grpo+judge", p_yes=frames[0]["p_yes"] ** 2))
+    specs = curve_specs("grpo", "grpo_v", {"grpo+judge": "GRPO + judge"}, judge="grpo+judge")
+    assert [(s["run"], s["strategy"], s["score"], s["label"]) for s in specs if s["run"] == "grpo+judge"] == [
+        ("grpo+judge", "weighted_vote", "p_yes", "GRPO + judge: weighted vote")]
+    verifier = pd.DataFrame([{"run": f["run"].iloc[0], "dataset": "test", "score": score, **verifier_metrics(f, score)}
+                             for f in frames for score in ("p_yes", "mean_logprob")])
+    params = {"dataset": "test", "base_run": "grpo", "verifier_run": "grpo_v", "judge_run": "grpo+judge",
+              "labels": {"grpo+judge": "GRPO + judge"}}
+    rows = scorer_rows(verifier, "test", params)
+    assert [label for run, label in zip(rows["run"], rows["label"]) if run == "grpo+judge"] == [
+        "GRPO + judge: p(Yes) (verification first)"]
+    curves = pd.concat([sweep(f, [1, 2, 4], STRATEGIES, 10, 20, 0.95, 0).assign(run=f["run"].iloc[0], dataset="test")
+                        for f in frames], ignore_index=True)
+    FIGURES["parallel_scaling"](curves, str(tmp_path / "parallel_scaling.png"), params)
+    FIGURES["verifier_quality"](verifier=verifier, scores=frames, out=str(tmp_path / "verifier_quality.png"),
+                                params=params)
+    assert (tmp_path / "parallel_scaling.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "verifier_quality.png").read_bytes()[:4] == b"\x89PNG"

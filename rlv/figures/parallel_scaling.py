@@ -4,7 +4,8 @@ Curves, each with its bootstrap CI band: the base RL run with majority vote and 
 verifier (weighted vote by exp(mean token log-prob)); the RL^V run with best-of-N and weighted vote by its
 own p("Yes"); pass@N of both runs (dashed) as the upper bound any selection could reach; and, when the
 sweep has it (params `separate_verifier_run`), the base run's samples in a weighted vote by a separately
-trained verifier's p("Yes") (dash-dotted).
+trained verifier's p("Yes") (dash-dotted), and (params `judge_run`) in a weighted vote by the p("Yes") of the
+base run as a prompted judge that writes a short verification first (rlv.judge; dash-dotted).
 
 Given the compute-ratio table (rlv.efficiency), the figure marks RL^V's strategy that is best at N_max
 against the base run's majority vote: a horizontal arrow at each accuracy level from N_RLV(a) to
@@ -23,12 +24,17 @@ from rlv.efficiency import best_strategy_at_n_max, curve
 from rlv.figures.style import save_figure
 
 
-def curve_specs(base: str, verifier: str, labels: dict, separate: str | None = None) -> list[dict]:
+def curve_specs(base: str, verifier: str, labels: dict, separate: str | None = None,
+                judge: str | None = None) -> list[dict]:
     """The curves: base RL's majority and log-prob vote, RL^V's best-of-N and weighted vote, pass@N of both;
-    with `separate` (the separate-verifier pseudo-run), its weighted vote by the separate verifier's p(Yes)."""
+    with `separate` (the separate-verifier pseudo-run), its weighted vote by the separate verifier's p(Yes);
+    with `judge` (the prompted-judge pseudo-run), its weighted vote by the judge's p(Yes)."""
     b, v = labels.get(base, base), labels.get(verifier, verifier)
     extra = [{"run": separate, "strategy": "weighted_vote", "score": "p_yes",
               "label": f"{labels.get(separate, separate)}: weighted vote", "color": "C2", "ls": "-."}] if separate else []
+    if judge:
+        extra.append({"run": judge, "strategy": "weighted_vote", "score": "p_yes",
+                      "label": f"{labels.get(judge, judge)}: weighted vote", "color": "C4", "ls": "-."})
     return [
         {"run": base, "strategy": "majority", "score": "", "label": f"{b}: majority vote", "color": "C0", "ls": "-"},
         {"run": base, "strategy": "weighted_vote", "score": "mean_logprob", "label": f"{b}: vote weighted by log-prob",
@@ -94,7 +100,10 @@ def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd
     figure, axis = plt.subplots(figsize=(8.6, 5.0))
     separate = params.get("separate_verifier_run")
     separate = separate if separate in set(frame["run"]) else None  # sweeps made without it still draw
-    ns = draw_curves(axis, frame, curve_specs(base, verifier, params.get("labels", {}), separate), params["dataset"])
+    judge = params.get("judge_run")
+    judge = judge if judge in set(frame["run"]) else None
+    ns = draw_curves(axis, frame, curve_specs(base, verifier, params.get("labels", {}), separate, judge),
+                     params["dataset"])
     axis.set_ylabel(f"accuracy on {params['dataset']}")
     axis.set_title("Parallel scaling: one model as reasoner and verifier")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)

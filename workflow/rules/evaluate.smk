@@ -75,6 +75,68 @@ if SEPARATE_VERIFIER:
             " --run {params.run:q} --verdict-only --threads {threads} 2> {log:q}"
 
 
+if JUDGE:
+
+    rule judge:
+        """The prompted judge: the base RL run writes a short verification of each of its scored samples on the
+        parallel-scaling dataset, then answers the verification question; the pseudo-run {base_run}+judge with
+        the judge's p("Yes"), p("No"), its verification text and length (the mean token log-prob stays the
+        policy's)."""
+        input:
+            model=f"results/models/{config['figures']['parallel_scaling']['base_run']}",
+            samples=f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}/{{dataset}}.parquet",
+        output:
+            f"results/rollouts/scored/{JUDGE}/{{dataset}}.parquet",
+        wildcard_constraints:
+            dataset=config["figures"]["parallel_scaling"]["dataset"],
+        params:
+            p=judge_params(),
+            run=JUDGE,
+        threads: config["eval"]["threads"]
+        resources:
+            **rule_resources("judge"),
+        conda:
+            "../../environment.yml"
+        log:
+            f"results/logs/judge/{JUDGE}/{{dataset}}.log",
+        benchmark:
+            f"results/benchmarks/judge/{JUDGE}/{{dataset}}.tsv"
+        shell:
+            "rlv judge --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
+            " --run {params.run:q} --threads {threads} 2> {log:q}"
+
+
+if HEAD_RUNS:
+
+    rule score_verifier_head:
+        """A verifier head's score of the base RL run's scored samples on the parallel-scaling dataset, as the
+        pseudo-run {base_run}+{form}: p("Yes") := sigmoid of the BCE head, or the regression head's output
+        clipped to [0, 1]; p("No") := 1 - p("Yes"); the mean token log-prob stays the policy's."""
+        input:
+            model=f"results/models/{config['figures']['parallel_scaling']['base_run']}+{{form}}",
+            samples=f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}/{{dataset}}.parquet",
+        output:
+            f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}+{{form}}/{{dataset}}.parquet",
+        wildcard_constraints:
+            form="|".join(HEAD_RUNS),
+            dataset=config["figures"]["parallel_scaling"]["dataset"],
+        params:
+            p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"]}),
+            run=lambda w: HEAD_RUNS[w.form],
+        threads: config["eval"]["threads"]
+        resources:
+            **rule_resources("score"),
+        conda:
+            "../../environment.yml"
+        log:
+            f"results/logs/score/{config['figures']['parallel_scaling']['base_run']}+{{form}}/{{dataset}}.log",
+        benchmark:
+            f"results/benchmarks/score/{config['figures']['parallel_scaling']['base_run']}+{{form}}/{{dataset}}.tsv"
+        shell:
+            "rlv score-head --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
+            " --run {params.run:q} --threads {threads} 2> {log:q}"
+
+
 rule sweep:
     """Accuracy vs N for every strategy and run (subset estimators, bootstrap CIs), and verifier metrics."""
     input:
