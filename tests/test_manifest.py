@@ -22,7 +22,7 @@ PLANNED = [e for e in ENTRIES if e["status"] == "planned"]
 def test_names_and_rules_are_unique_and_every_paper_figure_is_listed():
     assert len({e["name"] for e in ENTRIES}) == len(ENTRIES) and len({e["rule"] for e in ENTRIES}) == len(ENTRIES)
     assert {"parallel_scaling", "training_dynamics", "overview", "generalization", "strategies",
-            "verifier_quality"} <= {e["name"] for e in BUILT}
+            "verifier_quality", "verifier_form"} <= {e["name"] for e in BUILT}
     assert {"sequential_parallel", "adaptive_length"} <= {e["name"] for e in BUILT}
 
 

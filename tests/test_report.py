@@ -51,7 +51,7 @@ def test_report_in_a_real_browser(test_dag, chromium, tmp_path):
     figures = report_figures()
     assert [f[0] for f in figures] == [f"results/figures/{name}.png" for name in
                                        ("overview", "parallel_scaling", "training_dynamics", "generalization",
-                                        "strategies", "verifier_quality")]
+                                        "strategies", "verifier_form", "verifier_quality")]
     assert "Figure manifest" in report.read_text()  # the front page's table
 
     with sync_playwright() as playwright:

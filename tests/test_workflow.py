@@ -17,6 +17,7 @@ RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep
                  "figure_parallel_scaling", "figure_training_dynamics", "figure_overview", "summary", "all",
                  "figure_generalization", "train_verifier", "score_separate_verifier", "figure_strategies",
                  "figure_verifier_quality"}
+RULE_FAMILIES |= {"train_verifier_head", "score_verifier_head", "figure_verifier_form"}
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -84,8 +85,10 @@ def test_whole_dag_produces_every_output(test_dag):
                                     "figure_parallel_scaling": 1,
                                     "figure_training_dynamics": 1, "figure_overview": 1, "summary": 1, "all": 1,
                                     "train_verifier": 1, "score_separate_verifier": 2, "figure_strategies": 1,
+                                    "train_verifier_head": 2, "score_verifier_head": 2, "figure_verifier_form": 1,
                                     "figure_verifier_quality": 1}
-    for name in ("parallel_scaling", "training_dynamics", "overview", "strategies", "verifier_quality"):
+    for name in ("parallel_scaling", "training_dynamics", "overview", "strategies", "verifier_quality",
+                 "verifier_form"):
         for ext in ("png", "pdf"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     ratios = pd.read_parquet(results / "metrics" / "efficiency" / "test.parquet")
@@ -109,13 +112,26 @@ def test_whole_dag_produces_every_output(test_dag):
         assert scored["p_yes"].between(0, 1).all() and (scored["mean_logprob"] <= 0).all()
     sweep = pd.read_parquet(results / "metrics" / "sweep" / "test.parquet")
     assert sorted(sweep["n"].unique()) == [1, 2, 4, 8]
-    assert set(sweep["run"]) == {"base", "grpo", "grpo_v", "grpo+verifier"}
+    assert set(sweep["run"]) == {"base", "grpo", "grpo_v", "grpo+verifier", "grpo+bce", "grpo+regression"}
     # the separate verifier: trained on grpo's rollouts, its p(Yes) on grpo's samples, grpo's own log-prob kept
     separate = pd.read_parquet(results / "rollouts" / "scored" / "grpo+verifier" / "test.parquet")
     policy = pd.read_parquet(results / "rollouts" / "scored" / "grpo" / "test.parquet")
     assert set(separate["run"]) == {"grpo+verifier"} and separate["p_yes"].between(0, 1).all()
     assert separate["mean_logprob"].equals(policy["mean_logprob"]) and separate["correct"].equals(policy["correct"])
     assert len(pd.read_csv(results / "models" / "grpo+verifier" / "metrics.csv")) == 3
+    # the verifier heads: trained as the separate verifier is, their scores on grpo's test samples only
+    for form in ("bce", "regression"):
+        model = results / "models" / f"grpo+{form}"
+        assert (model / "verifier_head.safetensors").exists() and not list(model.glob("*.bin"))
+        assert len(pd.read_csv(model / "metrics.csv")) == 3
+        head = pd.read_parquet(results / "rollouts" / "scored" / f"grpo+{form}" / "test.parquet")
+        assert set(head["run"]) == {f"grpo+{form}"} and head["p_yes"].between(0, 1).all()
+        assert (head["p_no"] - (1 - head["p_yes"])).abs().max() < 1e-6
+        assert head["mean_logprob"].equals(policy["mean_logprob"]) and head["correct"].equals(policy["correct"])
+        assert not (results / "rollouts" / "scored" / f"grpo+{form}" / "ood.parquet").exists()
+        for rule in (f"train_verifier/grpo+{form}", f"score/grpo+{form}/test"):
+            assert (results / "benchmarks" / f"{rule}.tsv").exists() and (results / "logs" / f"{rule}.log").exists()
+    assert (results / "benchmarks" / "figures" / "verifier_form.tsv").exists()
     verifier = pd.read_parquet(results / "metrics" / "verifier" / "test.parquet")
     assert ("grpo+verifier", "p_yes") in set(zip(verifier["run"], verifier["score"]))
     summary = (results / "summary.md").read_text()
@@ -135,7 +151,8 @@ def test_forcerun_reruns_one_rule_and_what_follows(test_dag):
     stamp = upstream.stat().st_mtime_ns
     jobs = planned_jobs(snakemake("--cores", "2", "--forcerun", "sweep", cwd=workdir))
     assert jobs == {"sweep": 3, "efficiency": 3, "figure_parallel_scaling": 1, "figure_generalization": 1,
-                    "figure_strategies": 1, "figure_verifier_quality": 1, "summary": 1, "all": 1}
+                    "figure_strategies": 1, "figure_verifier_quality": 1, "figure_verifier_form": 1,
+                    "summary": 1, "all": 1}
     assert upstream.stat().st_mtime_ns == stamp
 
 

@@ -226,3 +226,36 @@ rule figure_generalization:
         "results/benchmarks/figures/generalization.tsv"
     shell:
         "rlv figure generalization --sweeps {input.sweeps:q} --out {output.png:q} --params {params.p:q} 2> {log:q}"
+
+
+rule figure_verifier_form:
+    """The verifier's form on the same rollouts and samples: accuracy vs N (best-of-N, weighted vote) and the
+    verifier metrics of the generative separate verifier, the BCE and regression heads and RL^V's unified
+    verifier, against the base run's majority vote."""
+    input:
+        sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        verifier=f"results/metrics/verifier/{config['figures']['parallel_scaling']['dataset']}.parquet",
+    output:
+        png=report("results/figures/verifier_form.png", **FIGURE_REPORT["verifier_form"]),
+        pdf="results/figures/verifier_form.pdf",
+    params:
+        p=as_json(
+            {
+                **config["figures"]["parallel_scaling"],
+                "forms": ([{"run": SEPARATE_VERIFIER, "form": "generative"}] if SEPARATE_VERIFIER else [])
+                + [{"run": run, "form": form} for form, run in HEAD_RUNS.items()],
+                "labels": run_labels(),
+            }
+        ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/verifier_form.log",
+    benchmark:
+        "results/benchmarks/figures/verifier_form.tsv"
+    shell:
+        "rlv figure verifier_form --sweep {input.sweep:q} --verifier {input.verifier:q} --out {output.png:q}"
+        " --params {params.p:q} 2> {log:q}"

@@ -53,3 +53,39 @@ if SEPARATE_VERIFIER:
         shell:
             "rlv train-verifier --base {input.base:q} --rollouts {input.rollouts:q} --run {params.run:q}"
             " --out {output.model:q} --params {params.p:q} --threads {threads} 2> {log:q}"
+
+
+if HEAD_RUNS:
+
+    rule train_verifier_head:
+        """A verifier head (the verifier-form ablation): the base model trained exactly as the separate verifier
+        (same rollouts, steps, batch size, rate and order; backbone fine-tuned) with a linear scalar head on the
+        last solution token, by BCE against the 0/1 label (bce) or MSE against the reward (regression)."""
+        input:
+            base="results/models/base",
+            rollouts=f"results/rollouts/train/{config['figures']['parallel_scaling']['base_run']}.parquet",
+        output:
+            model=directory(f"results/models/{config['figures']['parallel_scaling']['base_run']}+{{form}}"),
+        wildcard_constraints:
+            form="|".join(HEAD_RUNS),
+        params:
+            p=lambda w: as_json(
+                {
+                    **{k: v for k, v in config["separate_verifier"].items() if k != "label"},
+                    "form": w.form,
+                    "seed": config["seed"],
+                }
+            ),
+            run=lambda w: HEAD_RUNS[w.form],
+        threads: config["rl"]["threads"]
+        resources:
+            **rule_resources("train_verifier"),
+        conda:
+            "../../environment.yml"
+        log:
+            f"results/logs/train_verifier/{config['figures']['parallel_scaling']['base_run']}+{{form}}.log",
+        benchmark:
+            f"results/benchmarks/train_verifier/{config['figures']['parallel_scaling']['base_run']}+{{form}}.tsv"
+        shell:
+            "rlv train-verifier-head --base {input.base:q} --rollouts {input.rollouts:q} --run {params.run:q}"
+            " --out {output.model:q} --params {params.p:q} --threads {threads} 2> {log:q}"
