@@ -2,7 +2,8 @@
 table of every arm.
 
 A search file names bases (task and warm-up overrides laid over the active config), designs (a base plus RL
-overrides), lambdas and seeds; the searches are listed in workflow/rules/common.smk (SEARCHES). `base_config` turns one base into an ordinary
+overrides, which may name the trainer: grpo unless the design says otherwise), lambdas and seeds; the
+searches are listed in workflow/rules/common.smk (SEARCHES). `base_config` turns one base into an ordinary
 workflow config whose rl.runs hold every (design, lambda, seed) arm on that base, so the arms share one
 warm-up and run through the same DAG as the default. `arm_rows` reads each base's sweep and verifier tables
 and the train_rl benchmark files back into one row per arm; `render_table` averages over seeds with a
@@ -85,7 +86,7 @@ def base_config(config: dict, search: dict, base: str) -> dict:
             continue
         for coef in search["verify_coefs"]:
             for seed in search["seeds"]:
-                runs[arm_name(design, coef, seed)] = {**spec.get("rl", {}), "trainer": "grpo",
+                runs[arm_name(design, coef, seed)] = {"trainer": "grpo", **spec.get("rl", {}),
                                                       "verify_coef": float(coef), "seed": int(seed)}
     if not runs:
         raise ValueError(f"base {base!r} has no design")

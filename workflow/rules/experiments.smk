@@ -1,6 +1,7 @@
 # Design searches (SEARCHES in common.smk), each its own target outside `rule all`:
 #     snakemake --cores all miniature        # config/miniature.yaml: which embedded default can work
 #     snakemake --cores all lambda_sweep     # config/lambda_sweep.yaml: pass@1 vs verifier accuracy per lambda
+#     snakemake --cores all rl_methods       # config/rl_methods.yaml: GRPO, leave-one-out PPO, VinePPO, each with RL^V
 # Each base (task + warm-up) of a search runs the ordinary DAG in results/experiments/{search}/{base} with one
 # RL run per (design, lambda, seed); the table results/experiments/{search}.md/.parquet collects every arm.
 
@@ -120,3 +121,62 @@ rule lambda_sweep:
         "results/experiments/lambda_sweep.md",
         "results/figures/lambda_sweep.png",
         "results/figures/lambda_sweep.pdf",
+
+
+rule method_comparison:
+    """Per method (design) of a search: the base method (lambda 0) against RL^V (largest lambda), the
+    iso-accuracy compute ratios N_base / N_RL^V (rlv/efficiency.py) and one Markdown row per method."""
+    input:
+        search=lambda w: SEARCHES[w.search],
+        sweeps=lambda w: search_outputs(w.search, "sweep"),
+    output:
+        table="results/experiments/{search}/methods.md",
+        rows="results/experiments/{search}/methods.parquet",
+    params:
+        p=as_json({"dataset": "test"}),
+    threads: rule_threads("default")
+    resources:
+        **rule_resources("default"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/experiments/{search}/method_comparison.log",
+    benchmark:
+        "results/benchmarks/experiments/{search}/method_comparison.tsv"
+    shell:
+        "rlv method-comparison --search {input.search:q} --root results/experiments/{wildcards.search}"
+        " --out {output.table:q} --table {output.rows:q} --params {params.p:q} 2> {log:q}"
+
+
+rule figure_rl_methods:
+    """Parallel scaling per RL method (rl_methods search): base majority vs RL^V best-of-N / weighted vote."""
+    input:
+        sweeps=lambda w: search_outputs("rl_methods", "sweep"),
+        efficiency="results/experiments/rl_methods/methods.parquet",
+    output:
+        png=report("results/figures/rl_methods.png", **FIGURE_REPORT["rl_methods"]),
+        pdf="results/figures/rl_methods.pdf",
+    params:
+        p=as_json({"dataset": "test"}),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    conda:
+        "../../environment.yml"
+    log:
+        "results/logs/figures/rl_methods.log",
+    benchmark:
+        "results/benchmarks/figures/rl_methods.tsv"
+    shell:
+        "rlv figure rl_methods --sweeps {input.sweeps:q} --efficiency {input.efficiency:q} --out {output.png:q}"
+        " --params {params.p:q} 2> {log:q}"
+
+
+rule rl_methods:
+    """Target: GRPO, leave-one-out PPO and VinePPO with and without the verification loss (config/rl_methods.yaml):
+    every arm's table, the per-method comparison and its figure, outside rule all."""
+    input:
+        "results/experiments/rl_methods.md",
+        "results/experiments/rl_methods/methods.md",
+        "results/figures/rl_methods.png",
+        "results/figures/rl_methods.pdf",
