@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 RULE_FAMILIES = {"problems", "base_model", "train_rl", "sample", "score", "sweep", "efficiency",
                  "figure_parallel_scaling", "figure_training_dynamics", "figure_overview", "summary", "all",
                  "figure_generalization", "train_verifier", "score_separate_verifier", "figure_strategies",
-                 "figure_verifier_quality"}
+                 "figure_verifier_quality", "judge"}
 RULE_FAMILIES |= {"train_verifier_head", "score_verifier_head", "figure_verifier_form"}
 
 
@@ -86,7 +86,7 @@ def test_whole_dag_produces_every_output(test_dag):
                                     "figure_training_dynamics": 1, "figure_overview": 1, "summary": 1, "all": 1,
                                     "train_verifier": 1, "score_separate_verifier": 2, "figure_strategies": 1,
                                     "train_verifier_head": 2, "score_verifier_head": 2, "figure_verifier_form": 1,
-                                    "figure_verifier_quality": 1}
+                                    "figure_verifier_quality": 1, "judge": 1}
     for name in ("parallel_scaling", "training_dynamics", "overview", "strategies", "verifier_quality",
                  "verifier_form"):
         for ext in ("png", "pdf"):
@@ -111,11 +111,17 @@ def test_whole_dag_produces_every_output(test_dag):
         assert len(scored) == 20 * 8
         assert scored["p_yes"].between(0, 1).all() and (scored["mean_logprob"] <= 0).all()
     sweep = pd.read_parquet(results / "metrics" / "sweep" / "test.parquet")
+    policy = pd.read_parquet(results / "rollouts" / "scored" / "grpo" / "test.parquet")
     assert sorted(sweep["n"].unique()) == [1, 2, 4, 8]
-    assert set(sweep["run"]) == {"base", "grpo", "grpo_v", "grpo+verifier", "grpo+bce", "grpo+regression"}
+    assert set(sweep["run"]) == {"base", "grpo", "grpo_v", "grpo+verifier", "grpo+judge", "grpo+bce", "grpo+regression"}
+    # the prompted judge: grpo's samples with grpo's p(Yes) after a written verification, on test only
+    judge = pd.read_parquet(results / "rollouts" / "scored" / "grpo+judge" / "test.parquet")
+    assert set(judge["run"]) == {"grpo+judge"} and judge["p_yes"].between(0, 1).all()
+    assert judge["mean_logprob"].equals(policy["mean_logprob"]) and judge["correct"].equals(policy["correct"])
+    assert judge["judge_num_tokens"].between(1, 16).all() and judge["judge_verification"].map(type).eq(str).all()
+    assert not (results / "rollouts" / "scored" / "grpo+judge" / "ood.parquet").exists()
     # the separate verifier: trained on grpo's rollouts, its p(Yes) on grpo's samples, grpo's own log-prob kept
     separate = pd.read_parquet(results / "rollouts" / "scored" / "grpo+verifier" / "test.parquet")
-    policy = pd.read_parquet(results / "rollouts" / "scored" / "grpo" / "test.parquet")
     assert set(separate["run"]) == {"grpo+verifier"} and separate["p_yes"].between(0, 1).all()
     assert separate["mean_logprob"].equals(policy["mean_logprob"]) and separate["correct"].equals(policy["correct"])
     assert len(pd.read_csv(results / "models" / "grpo+verifier" / "metrics.csv")) == 3
@@ -139,7 +145,8 @@ def test_whole_dag_produces_every_output(test_dag):
     assert "## Paper claims" in summary and "| 1.2-1.6x with sequential x parallel scaling |" in summary
     assert "### Iso-accuracy compute ratio" in summary
     for rule in ("problems/train", "base_model", "train_rl/grpo_v", "sample/grpo/test", "sweep/test",
-                 "train_verifier/grpo+verifier", "score/grpo+verifier/test", "figures/verifier_quality"):
+                 "train_verifier/grpo+verifier", "score/grpo+verifier/test", "figures/verifier_quality",
+                 "judge/grpo+judge/test"):
         assert (results / "benchmarks" / f"{rule}.tsv").exists()
         assert (results / "logs" / f"{rule}.log").exists()
 

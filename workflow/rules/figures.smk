@@ -31,8 +31,8 @@ rule efficiency:
 
 
 rule figure_parallel_scaling:
-    """Accuracy vs N: base RL (majority, log-prob vote) vs RL^V (best-of-N, weighted vote), pass@N above,
-    with the iso-accuracy compute ratio marked."""
+    """Accuracy vs N: base RL (majority, log-prob vote, and a vote weighted by itself as a prompted judge) vs
+    RL^V (best-of-N, weighted vote), pass@N above, with the iso-accuracy compute ratio marked."""
     input:
         sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
         efficiency=f"results/metrics/efficiency/{config['figures']['parallel_scaling']['dataset']}.parquet",
@@ -41,7 +41,12 @@ rule figure_parallel_scaling:
         pdf="results/figures/parallel_scaling.pdf",
     params:
         p=as_json(
-            {**config["figures"]["parallel_scaling"], "labels": run_labels(), "separate_verifier_run": SEPARATE_VERIFIER}
+            {
+                **config["figures"]["parallel_scaling"],
+                "labels": run_labels(),
+                "separate_verifier_run": SEPARATE_VERIFIER,
+                "judge_run": JUDGE,
+            }
         ),
     threads: rule_threads("figures")
     resources:
@@ -170,7 +175,8 @@ rule figure_strategies:
 
 rule figure_verifier_quality:
     """Accuracy, AUROC pooled and within a problem per scorer and run (verifier table), and the calibration
-    of every p(Yes) scorer (scored samples): unified vs prompted vs separate verifier vs mean log-prob."""
+    of every p(Yes) scorer (scored samples): unified vs prompted vs prompted judge vs separate verifier vs mean
+    log-prob."""
     input:
         verifier=f"results/metrics/verifier/{config['figures']['parallel_scaling']['dataset']}.parquet",
         scores=expand(
@@ -186,6 +192,8 @@ rule figure_verifier_quality:
             {
                 **config["figures"]["parallel_scaling"],
                 "separate_verifier_run": SEPARATE_VERIFIER,
+                "judge_run": JUDGE,
+                "head_runs": list(HEAD_RUNS.values()),
                 "labels": run_labels(),
                 "num_bins": 10,
             }
