@@ -101,3 +101,14 @@ def test_design_bases_drop_the_heads_with_the_separate_verifier():
     config = base_config({**default_config(), "separate_verifier": {"steps": 3}, "verifier_heads": {"forms": ["bce"]}},
                          SEARCH, "plain")
     assert "separate_verifier" not in config and "verifier_heads" not in config
+
+
+def test_verifier_quality_keeps_only_the_heads_scores(tables):
+    from rlv.figures.verifier_quality import scorer_rows
+    _, verifier, _ = tables
+    rows = scorer_rows(verifier, "test", {"base_run": "grpo", "verifier_run": "grpo_v",
+                                          "separate_verifier_run": "grpo+verifier",
+                                          "head_runs": ["grpo+bce", "grpo+regression"]})
+    assert list(zip(rows["run"], rows["score"])) == [
+        ("grpo", "p_yes"), ("grpo", "mean_logprob"), ("grpo_v", "p_yes"), ("grpo_v", "mean_logprob"),
+        ("grpo+verifier", "p_yes"), ("grpo+bce", "p_yes"), ("grpo+regression", "p_yes")]

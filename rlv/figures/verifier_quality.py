@@ -7,7 +7,8 @@ verifier), each run's mean token log-prob (the policy's free verifier; no thresh
 when present, the separately trained verifier's p("Yes") on the base RL run's samples (the pseudo-run
 `separate_verifier_run`; its mean log-prob is the base run's and is not repeated), and the base RL run as a
 prompted judge that writes a short verification before its verdict (the pseudo-run `judge_run`, rlv.judge;
-its mean log-prob is not repeated either). Accuracy bars carry a tick
+its mean log-prob is not repeated either), and the BCE and regression verifier heads' scores (`head_runs`,
+rlv.verifier_heads; likewise). Accuracy bars carry a tick
 at the accuracy of always giving the majority verdict (max(c, 1 - c), c the share of correct samples); AUROC
 panels a line at chance (0.5). The within-problem AUROC averages over problems with both correct and wrong
 samples (their number is in the row label); it is what best-of-N needs, since a verifier that only knows a
@@ -53,8 +54,8 @@ def expected_calibration_error(bins: pd.DataFrame) -> float:
 
 
 def scorer_rows(verifier: pd.DataFrame, dataset: str, params: dict) -> pd.DataFrame:
-    """The verifier table's rows for the dataset, each with a label; the separate verifier's and the prompted
-    judge's copies of their policy's mean log-prob are dropped."""
+    """The verifier table's rows for the dataset, each with a label; the separate verifier's, the prompted
+    judge's and the verifier heads' (`head_runs`) copies of their policy's mean log-prob are dropped."""
     labels = params.get("labels", {})
     roles = {params.get("base_run"): {"p_yes": " (prompted)"}, params.get("verifier_run"): {"p_yes": " (unified)"},
              params.get("separate_verifier_run"): {"p_yes": " (separate)"},
@@ -62,7 +63,7 @@ def scorer_rows(verifier: pd.DataFrame, dataset: str, params: dict) -> pd.DataFr
     rows = verifier[verifier["dataset"] == dataset].copy()
     if rows.empty:
         raise ValueError(f"verifier table has no rows for dataset {dataset!r}")
-    copies = {params.get("separate_verifier_run"), params.get("judge_run")} - {None}
+    copies = {params.get("separate_verifier_run"), params.get("judge_run"), *params.get("head_runs", [])} - {None}
     rows = rows[~(rows["run"].isin(copies) & (rows["score"] != "p_yes"))]
     rows["label"] = [f"{labels.get(r, r)}: {SCORE_NAMES.get(s, s)}{roles.get(r, {}).get(s, '')}"
                      for r, s in zip(rows["run"], rows["score"])]
