@@ -96,6 +96,8 @@ def base_config(config: dict, search: dict, base: str) -> dict:
     out["figures"].pop("claims", None)
     out.pop("separate_verifier", None)  # a baseline of the main DAG: the search's tables never read it
     out.pop("verifier_heads", None)  # trained as the separate verifier is: gone with it
+    out.pop("judge", None)  # the prompted-judge baseline of the main DAG: the search's tables never read it
+    out.pop("sequential_parallel", None)  # a target of the main DAG, naming its runs, which the arms replace
     plain = next(name for name, run in runs.items() if run["verify_coef"] == 0)
     joint = next((name for name, run in runs.items() if run["verify_coef"] > 0), plain)
     out["figures"]["parallel_scaling"].update(base_run=plain, verifier_run=joint)

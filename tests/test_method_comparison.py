@@ -93,6 +93,15 @@ def test_a_design_names_its_trainer_and_grpo_is_the_default():
     assert runs[arm_name("plain", 0.0, 3)]["trainer"] == "grpo"
 
 
+def test_search_bases_drop_the_main_dags_judge_and_sequential_sections():
+    """Both name the main DAG's runs (figures.parallel_scaling.base_run, sequential_parallel's runs), which a
+    search base replaces by its arms; kept, the sequential check stops every search base before its first job."""
+    config = {"rl": {"runs": {}}, "eval": {"runs": []}, "figures": {"parallel_scaling": {}},
+              "judge": {"prompt": "p"}, "sequential_parallel": {"base_run": "grpo"}}
+    out = base_config(config, SEARCH, "default")
+    assert "judge" not in out and "sequential_parallel" not in out
+
+
 @pytest.mark.slow
 def test_rl_methods_target_trains_every_method_and_draws_its_figure(test_dag):
     workdir, _ = test_dag

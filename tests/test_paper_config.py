@@ -40,7 +40,9 @@ def paper_workdir(tmp_path_factory):
 def test_paper_config_covers_the_paper():
     assert PAPER["base_model"]["pretrained"] == "Qwen/Qwen2.5-Math-1.5B"
     runs = PAPER["rl"]["runs"]
-    assert {(r["trainer"], r["verify_coef"]) for r in runs.values()} == {("grpo", 0), ("grpo", 1), ("rloo", 0), ("rloo", 1)}
+    assert {(r["trainer"], r["verify_coef"]) for r in runs.values()} == {
+        (trainer, coef) for trainer in ("grpo", "rloo", "vineppo") for coef in (0, 1)}
+    assert all(r["vine_mc_samples"] == 9 for r in runs.values() if r["trainer"] == "vineppo")  # VinePPO's MATH setting
     assert PAPER["datasets"]["train"] == {"source": "math_dir", "path": "data/MATH", "split": "train"}
     sources = {PAPER["datasets"][d]["source"] for d in PAPER["eval"]["datasets"]}
     assert sources == {"jsonl", "math_dir", "gpqa", "aime"} and PAPER["eval"]["num_samples"] >= 128
@@ -62,7 +64,7 @@ def test_paper_as_configfile_over_the_default_plans_the_same_jobs(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     (tmp_path / "paper.yaml").write_text(yaml.safe_dump(paper_on_fixtures()))
     output = snakemake("-n", "--cores", "2", "--configfile", "paper.yaml", "-p", cwd=tmp_path)
-    assert planned_jobs(output)["train_rl"] == 4 and planned_jobs(output)["sample"] == 20
+    assert planned_jobs(output)["train_rl"] == 6 and planned_jobs(output)["sample"] == 28  # 7 models x 4 datasets
     assert '"pretrained": "Qwen/Qwen2.5-Math-1.5B"' in output and '"source": "math_dir"' in output
 
 
