@@ -95,9 +95,9 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
     rows = []
     for budget in budgets:
         open_rows = [i for i, ids in enumerate(reasoning) if not finished_within(ids, budget, eos)]
-        continued = _generate_batched(model, tokenizer,
-                                      [forced_input(encoded[jobs[i][0]], reasoning[i], budget, phrase) for i in open_rows],
-                                      temperature, forced_tokens, batch_size, (seed, "forced", budget))
+        inputs = [forced_input(encoded[jobs[i][0]], reasoning[i], budget, phrase) for i in open_rows]
+        continued = _generate_batched(model, tokenizer, inputs, temperature, forced_tokens, batch_size,
+                                      (seed, "forced", budget))
         continuation = dict(zip(open_rows, continued))
         for i, (pid, text, answer, sample) in enumerate(jobs):
             forced = i in continuation

@@ -96,10 +96,11 @@ def strategy_table(scored: dict[str, pd.DataFrame], strategies: list[str], num_b
     for run, frame in scored.items():
         for budget in _budgets(frame):
             at = _at(frame, budget)
-            tokens = float(tokens_per_problem(at).mean())
+            tokens, n = float(tokens_per_problem(at).mean()), int(at.groupby("problem_id").size().max())
             for spec, values in strategy_values(at, strategies).items():
-                low, high = bootstrap_ci(values.to_numpy(), num_bootstrap, confidence, np.random.default_rng((seed, budget)))
-                rows.append({"run": run, "budget": budget, "strategy": spec, "n": int(at.groupby("problem_id").size().max()),
+                rng = np.random.default_rng((seed, budget))
+                low, high = bootstrap_ci(values.to_numpy(), num_bootstrap, confidence, rng)
+                rows.append({"run": run, "budget": budget, "strategy": spec, "n": n,
                              "accuracy": float(values.mean()), "ci_low": low, "ci_high": high,
                              "mean_tokens": tokens, "forced_share": float(at["forced"].mean()),
                              "num_problems": len(values)})

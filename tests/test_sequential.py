@@ -5,6 +5,8 @@ against a brute-force loop, the own base's config, the figures, and the target e
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -187,7 +189,8 @@ def test_adaptive_stopping_and_token_accounting_against_brute_force(seed):
     adaptive = table[table["mode"] == "adaptive"].set_index("threshold")
     for tau in thresholds:
         accuracy, tokens = _brute_force(frame, tau)
-        assert adaptive.loc[tau, "accuracy"] == pytest.approx(accuracy) and adaptive.loc[tau, "mean_tokens"] == pytest.approx(tokens)
+        assert adaptive.loc[tau, "accuracy"] == pytest.approx(accuracy)
+        assert adaptive.loc[tau, "mean_tokens"] == pytest.approx(tokens)
     fixed = table[table["mode"] == "fixed"].set_index("budget")
     for b in (4, 8, 16):
         at = frame[frame["budget"] == b]
@@ -265,3 +268,19 @@ def test_paper_long_cot_plans_the_target_on_its_own_models(tmp_path):
     spec = config["sequential_parallel"]
     assert spec["models"] == "main" and max(spec["budgets"]) <= config["eval"]["max_new_tokens"]
     assert re.search(r'"budgets": \[' + ", ".join(map(str, spec["budgets"])) + r"\]", output)
+
+
+@pytest.mark.parametrize("key,value,expected", [
+    ("base_run", "ppo", "config key sequential_parallel.base_run: 'ppo' is not a run of rl.runs"),
+    ("dataset", "math500", "config key sequential_parallel.dataset: 'math500' is not a dataset of datasets"),
+    ("budgets", [64, 32], "config key sequential_parallel.budgets: must ascend"),
+    ("models", "both", "On instance['sequential_parallel']['models']"),
+])
+def test_a_bad_sequential_key_stops_snakemake_naming_it(tmp_path, key, value, expected):
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["sequential_parallel"][key] = value
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and expected in result.stdout + result.stderr
