@@ -67,7 +67,7 @@ def test_data_and_samples_are_byte_identical_when_rerun(test_dag, tmp_path):
     assert (tmp_path / "test.parquet").read_bytes() == (workdir / "results" / "data" / "test.parquet").read_bytes()
     sample_params = {k: config["eval"][k] for k in ("num_samples", "temperature", "max_new_tokens", "batch_size",
                                                     "shard_problems")}
-    sample_params.update(seed=config["seed"], instruction=config["instruction"])
+    sample_params.update(seed=config["seed"], instruction=config["instruction"], self_score=True)  # as rule sample
     subprocess.run([*rlv, "sample", "--model", str(workdir / "results" / "models" / "grpo_v"), "--data",
                     str(tmp_path / "test.parquet"), "--run", "grpo_v", "--dataset", "test", "--params",
                     json.dumps(sample_params), "--threads", str(config["eval"]["threads"]), "--out",
