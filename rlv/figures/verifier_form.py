@@ -94,7 +94,7 @@ def verifier_form(sweep: pd.DataFrame, verifier: pd.DataFrame, out: str, params:
     curves.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
 
     table = metric_bars(verifier, sweep, dataset, scorers, params)
-    width = 0.8 / len(table)
+    width, labelled = 0.8 / len(table), set()
     for index, row in enumerate(table.itertuples(index=False)):
         for group, (metric, _) in enumerate(METRICS):
             x = group + (index - (len(table) - 1) / 2) * width
@@ -103,7 +103,8 @@ def verifier_form(sweep: pd.DataFrame, verifier: pd.DataFrame, out: str, params:
                 bars.text(x, 0.02, "n/a", ha="center", fontsize=6, rotation=90, color="0.4")
                 continue
             bars.bar(x, value, width, color=row.color, alpha=0.85, edgecolor="white",
-                     hatch="//" if row.score != "p_yes" else None, label=row.label if group == 1 else None)
+                     hatch="//" if row.score != "p_yes" else None, label=None if row.label in labelled else row.label)
+            labelled.add(row.label)
             bars.text(x, value + 0.01, f"{value:.2f}", ha="center", va="bottom", fontsize=6, rotation=90)
             if metric == "accuracy" and not math.isnan(row.majority_accuracy):
                 bars.plot([x - width / 2, x + width / 2], [row.majority_accuracy] * 2, color="black", lw=1.2)
