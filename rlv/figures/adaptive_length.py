@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import ScalarFormatter
 
 from rlv.figures.style import save_figure
 
@@ -31,10 +32,12 @@ def adaptive_length(adaptive: pd.DataFrame, out: str, params: dict) -> None:
                           xytext=(3, -10), textcoords="offset points")
         axis.plot(adaptive_rows["mean_tokens"], adaptive_rows["accuracy"], "o-", color=color,
                   label=f"{name}: adaptive (grow until confident)")
-        for point in adaptive_rows.itertuples(index=False):
-            axis.annotate(f"τ={point.threshold:g}", (point.mean_tokens, point.accuracy), fontsize=7, color=color,
+        same_point = adaptive_rows.groupby(["mean_tokens", "accuracy"], sort=False)["threshold"]
+        for (tokens, accuracy), taus in same_point:  # thresholds that stop alike share one label
+            axis.annotate("τ=" + ", ".join(f"{tau:g}" for tau in taus), (tokens, accuracy), fontsize=7, color=color,
                           xytext=(3, 4), textcoords="offset points")
     axis.set_xscale("log", base=2)
+    axis.xaxis.set_major_formatter(ScalarFormatter())
     axis.set_xlabel("mean tokens per problem (all N samples, forced answers included)")
     axis.set_ylabel("accuracy: vote weighted by p(Yes)")
     axis.set_title("Adaptive length vs fixed budgets", fontsize=11)

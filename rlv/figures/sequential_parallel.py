@@ -56,8 +56,14 @@ def sequential_parallel(budget_strategies: pd.DataFrame, ratios: pd.DataFrame, o
     upper = (ratios["ci_high"] - ratios["ratio"]).clip(lower=0)
     right.errorbar(ratios["budget"], ratios["ratio"], yerr=[lower, upper], fmt="o-", color="C3", capsize=3,
                    label=f"{labels.get(runs[1], runs[1])} best / {labels.get(runs[0], runs[0])} best (95% CI)")
+    undefined = ratios[ratios["base_accuracy"] == 0]["budget"]
+    if len(undefined):  # 0/0 or x/0: no ratio to draw at these budgets
+        right.text(0.02, 0.02, "undefined (base accuracy 0) at budget " + ", ".join(map(str, undefined)),
+                   transform=right.transAxes, fontsize=7, color="0.35")
     right.set_xscale("log", base=2)
     right.set_xticks(sorted(ratios["budget"]), [str(b) for b in sorted(ratios["budget"])])
+    for axis in (left, right):
+        axis.set_xlim(ratios["budget"].min() / 1.3, ratios["budget"].max() * 1.3)
     right.set_xlabel("token budget")
     right.set_ylabel("accuracy ratio")
     right.set_title("Compute-optimal strategy per budget", fontsize=11)
