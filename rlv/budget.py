@@ -3,7 +3,7 @@
 Sequential scaling gives the model more tokens to think; the paper's long-CoT experiments sample under a
 budget B and, where the reasoning has not ended by then, force an answer. Algorithm, per problem:
 
-1. Sample N completions once, up to B_max = max(budgets) tokens (transformers `generate`, ancestral sampling
+1. Sample N completions once, up to B_max = max(budgets) tokens (`rlv.sampling.generate`, ancestral sampling
    at the eval temperature, as `rlv.sampling`), each cut after its first end-of-turn token.
 2. For each budget b, each sample is read at b. A sample that ended (end-of-turn) within b tokens is finished:
    its completion is unchanged. Otherwise its first b tokens (the reasoning so far) are followed by the

@@ -24,13 +24,12 @@ import itertools
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from rlv.chat import problem_messages
 from rlv.decoding import sample_and_score
 from rlv.grading import extract_boxed, grade
 from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, write_parquet_atomic
-from rlv.verifier import answer_token_ids, left_padded, score_solutions, verification_suffix_ids
+from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 
 def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
@@ -39,20 +38,14 @@ def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
     return tokenizer.encode(text, add_special_tokens=False)
 
 
-@torch.no_grad()
 def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max_new_tokens: int, seed: int
              ) -> list[list[int]]:
-    """Sampled completion ids per prompt, cut after the first EOS (kept) and without padding."""
-    torch.manual_seed(seed)
-    ids, mask = left_padded(prompts, tokenizer.pad_token_id)
-    output = model.generate(input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature, top_k=0,
-                            top_p=1.0, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                            eos_token_id=tokenizer.eos_token_id)
-    completions = []
-    for row in output[:, ids.shape[1]:].tolist():
-        end = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
-        completions.append([t for t in row[:end] if t != tokenizer.pad_token_id])
-    return completions
+    """One sampled completion per prompt (rlv.decoding; runs of equal prompts share one prefill), cut after
+    the first EOS (kept) and without padding."""
+    groups = [(list(prompt), len(list(run))) for prompt, run in itertools.groupby(map(tuple, prompts))]
+    results = sample_and_score(model, [prompt for prompt, _ in groups], [count for _, count in groups], temperature,
+                               max_new_tokens, seed, tokenizer.eos_token_id, tokenizer.pad_token_id)
+    return [result["completion_ids"] for result in results]
 
 
 def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int, temperature: float,
