@@ -14,11 +14,12 @@ The judge and verdict suffixes are `rlv.verifier.verification_suffix_ids` with t
 `rlv.verifier.VERIFICATION_QUESTION`: the same turn boundaries as every other verifier of the project, and a
 stripped EOS is re-opened by the suffix, as in `rlv.verifier.verification_batch`. The verdict is read as in
 the rest of the project: p("Yes") and p("No") are the full-vocabulary softmax entries of the single tokens
-"Yes" and "No" at the last position of the verdict input (not renormalised over the two), from one forward
-pass of the left-padded batch (`rlv.verifier.forward_logits`). So the only difference from the base RL model's
+"Yes" and "No" at the last position of the verdict input (not renormalised over the two). Writing and verdict
+are one pass of the project's decoder (`rlv.decoding.sample_and_score` with the verdict suffix): each
+verification is scored on its own cache when it ends, so the verdict runs only the verdict suffix. So the only difference from the base RL model's
 own p("Yes") (rule `score`) is the verification turn it writes first.
 
-Generation: temperature 0 is greedy decoding (our default: the judge is then a deterministic function of the
+Generation (`rlv.decoding`): temperature 0 is greedy decoding (our default: the judge is then a deterministic function of the
 solution, as every other scorer is); temperature > 0 samples from the full softmax at that temperature (top-k
 and top-p off). Samples are sorted by context length (ties in input order) and judged in batches of
 `batch_size`; batch b is seeded with a hash of (seed, b), so a config and seed give the same verifications
@@ -32,6 +33,7 @@ import hashlib
 
 import torch
 
+from rlv.decoding import sample_and_score
 from rlv.verifier import answer_token_ids, forward_logits, strip_trailing, verification_batch, verification_suffix_ids
 
 DEFAULT_PROMPT = "Check this solution: put its answer back into the problem and work it out."
@@ -44,28 +46,6 @@ def judge_context(prompt: list[int], completion: list[int], judge_suffix: list[i
 
 def _batch_seed(seed: int, batch_index: int) -> int:
     return int(hashlib.sha256(repr(("judge", seed, batch_index)).encode()).hexdigest()[:15], 16)
-
-
-@torch.inference_mode()
-def write_verifications(model, contexts: list[list[int]], max_new_tokens: int, temperature: float, seed: int,
-                        eos_id: int, pad_id: int) -> list[list[int]]:
-    """Generated ids after each left-padded context, cut after the first EOS (kept), padding dropped."""
-    torch.manual_seed(seed)
-    width = max(map(len, contexts))
-    ids = torch.full((len(contexts), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(contexts), width), dtype=torch.long)
-    for row, context in enumerate(contexts):
-        ids[row, width - len(context):] = torch.tensor(context, dtype=torch.long)
-        mask[row, width - len(context):] = 1
-    sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0} if temperature > 0 else \
-        {"do_sample": False, "temperature": None, "top_k": None, "top_p": None}
-    output = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, pad_token_id=pad_id,
-                            eos_token_id=eos_id, **sampling)
-    verifications = []
-    for row in output[:, width:].tolist():
-        end = row.index(eos_id) + 1 if eos_id in row else len(row)
-        verifications.append([t for t in row[:end] if t != pad_id])
-    return verifications
 
 
 def judge_solutions(model, tokenizer, prompts: list[list[int]], completions: list[list[int]], prompt_text: str,
@@ -87,14 +67,20 @@ def judge_solutions(model, tokenizer, prompts: list[list[int]], completions: lis
     result = {"p_yes": [0.0] * n, "p_no": [0.0] * n, "verification_ids": [None] * n}
     for batch_index, begin in enumerate(range(0, n, batch_size)):
         chunk = order[begin:begin + batch_size]
-        written = write_verifications(model, [contexts[i] for i in chunk], max_new_tokens, temperature,
-                                      _batch_seed(seed, batch_index), eos_id, pad_id)
-        batch = verification_batch([contexts[i] for i in chunk], written, verdict_suffix, drop_ids, pad_id)
-        with torch.inference_mode():
-            verdict = forward_logits(model, batch, last_only=True)[:, -1].float().softmax(-1)
+        judged = sample_and_score(model, [contexts[i] for i in chunk], [1] * len(chunk), temperature, max_new_tokens,
+                                  _batch_seed(seed, batch_index), eos_id, pad_id, verdict_suffix, yes_id, no_id)
+        again = [row for row, one in enumerate(judged) if one["rescore"]]  # a generated padding token
+        if again:
+            batch = verification_batch([contexts[chunk[row]] for row in again],
+                                       [judged[row]["completion_ids"] for row in again], verdict_suffix, drop_ids,
+                                       pad_id)
+            with torch.inference_mode():
+                verdict = forward_logits(model, batch, last_only=True)[:, -1].float().softmax(-1)
+            for k, row in enumerate(again):
+                judged[row].update(p_yes=verdict[k, yes_id].item(), p_no=verdict[k, no_id].item())
         for row, i in enumerate(chunk):
-            result["p_yes"][i], result["p_no"][i] = verdict[row, yes_id].item(), verdict[row, no_id].item()
-            result["verification_ids"][i] = written[row]
+            result["p_yes"][i], result["p_no"][i] = judged[row]["p_yes"], judged[row]["p_no"]
+            result["verification_ids"][i] = judged[row]["completion_ids"]
         if progress is not None:
             progress(len(chunk))
     written = result["verification_ids"]
