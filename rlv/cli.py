@@ -230,7 +230,7 @@ def cmd_train_verifier(args, params):
     """The separate verifier: the base model trained on L_verify alone over one run's training rollouts."""
     import torch
     from rlv.models import load_model
-    from rlv.rollouts import TRAIN_COLUMNS, atomic_directory, read_rollouts
+    from rlv.rollouts import TRAIN_COLUMNS, read_rollouts
     from rlv.separate_verifier import train_separate_verifier
     torch.set_num_threads(params.get("threads", 1))
     model, tokenizer = load_model(args.base)
@@ -239,11 +239,7 @@ def cmd_train_verifier(args, params):
         f"{rollouts['label'].mean():.3f}), {params['steps']} steps of {params['batch_size']}")
     history = train_separate_verifier(model, tokenizer, rollouts, params["steps"], params["batch_size"],
                                       params["learning_rate"], params["seed"], log)
-    with atomic_directory(args.out) as staging:
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-        history.insert(0, "run", args.run)
-        history.to_csv(staging / "metrics.csv", index=False)
+    _save_verifier(args, model, tokenizer, history)
     log(f"saved the separate verifier to {args.out}")
 
 
@@ -251,7 +247,7 @@ def cmd_train_verifier_head(args, params):
     """A verifier head (bce or regression): the separate verifier's training with a scalar head (rlv.verifier_heads)."""
     import torch
     from rlv.models import load_model
-    from rlv.rollouts import TRAIN_COLUMNS, atomic_directory, read_rollouts
+    from rlv.rollouts import TRAIN_COLUMNS, read_rollouts
     from rlv.verifier_heads import HeadVerifier, save_head, train_verifier_head
     torch.set_num_threads(params.get("threads", 1))
     model, tokenizer = load_model(args.base)
@@ -261,13 +257,21 @@ def cmd_train_verifier_head(args, params):
         f"{rollouts['label'].mean():.3f}), {params['steps']} steps of {params['batch_size']}")
     history = train_verifier_head(verifier, tokenizer, rollouts, params["steps"], params["batch_size"],
                                   params["learning_rate"], params["seed"], log)
+    _save_verifier(args, model, tokenizer, history, lambda staging: save_head(verifier, staging))
+    log(f"saved the {params['form']} verifier head to {args.out}")
+
+
+def _save_verifier(args, model, tokenizer, history, save_extra=None) -> None:
+    """A trained verifier's directory, written atomically: weights (safetensors), tokenizer, anything
+    `save_extra(staging)` adds, and metrics.csv (the per-step history with the run's name)."""
+    from rlv.rollouts import atomic_directory
     with atomic_directory(args.out) as staging:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
-        save_head(verifier, staging)
+        if save_extra is not None:
+            save_extra(staging)
         history.insert(0, "run", args.run)
         history.to_csv(staging / "metrics.csv", index=False)
-    log(f"saved the {params['form']} verifier head to {args.out}")
 
 
 def cmd_score_head(args, params):

@@ -78,18 +78,27 @@ def train_separate_verifier(model, tokenizer, rollouts: pd.DataFrame, steps: int
     torch.manual_seed(seed)
     prompts, completions, labels = encode_rollouts(tokenizer, rollouts)
     loss_of = VerifierLoss(tokenizer)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.0)
-    model.train()
+    return optimize(model, lambda rows: loss_of(model, [prompts[r] for r in rows], [completions[r] for r in rows],
+                                                labels[rows]),
+                    labels, steps, batch_size, learning_rate, seed, "separate verifier", log)
+
+
+def optimize(module, loss_of_rows, labels: torch.Tensor, steps: int, batch_size: int, learning_rate: float, seed: int,
+             name: str, log=print) -> pd.DataFrame:
+    """The verifiers' optimisation: AdamW (no weight decay) at a constant rate, gradient norm clipped at 1, one
+    step per `visiting_order` batch; `loss_of_rows(rows)` gives (loss, verdict accuracy). Per-step history."""
+    optimizer = torch.optim.AdamW(module.parameters(), lr=learning_rate, weight_decay=0.0)
+    module.train()
     history, start = [], time.perf_counter()
     for step, rows in enumerate(visiting_order(len(labels), steps, batch_size, seed), start=1):
-        loss, accuracy = loss_of(model, [prompts[r] for r in rows], [completions[r] for r in rows], labels[rows])
+        loss, accuracy = loss_of_rows(rows)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         history.append({"step": step, "verifier/loss": loss.item(), "verifier/accuracy": accuracy.item(),
                         "label_mean": labels[rows].float().mean().item(), "seconds": time.perf_counter() - start})
-        log(f"separate verifier step {step}/{steps}: loss {loss.item():.4f} accuracy {accuracy.item():.3f} "
+        log(f"{name} step {step}/{steps}: loss {loss.item():.4f} accuracy {accuracy.item():.3f} "
             f"({time.perf_counter() - start:.0f}s)")
-    model.eval()
+    module.eval()
     return pd.DataFrame(history)

@@ -32,7 +32,6 @@ A head verifier is saved as a model directory: the fine-tuned backbone as the us
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from rlv.separate_verifier import encode_rollouts, visiting_order
+from rlv.separate_verifier import encode_rollouts, optimize
 from rlv.verifier import verification_batch
 
 FORMS = ("bce", "regression")
@@ -101,22 +100,13 @@ def train_verifier_head(verifier: HeadVerifier, tokenizer, rollouts: pd.DataFram
     torch.nn.init.zeros_(verifier.head.bias)
     prompts, completions, labels = encode_rollouts(tokenizer, rollouts)
     rewards = torch.tensor(rollouts["reward"].to_numpy(dtype=float))
-    optimizer = torch.optim.AdamW(verifier.parameters(), lr=learning_rate, weight_decay=0.0)
-    verifier.train()
-    history, start = [], time.perf_counter()
-    for step, rows in enumerate(visiting_order(len(labels), steps, batch_size, seed), start=1):
+
+    def loss_of_rows(rows):
         z = verifier(head_batch(tokenizer, [prompts[r] for r in rows], [completions[r] for r in rows]))
-        loss, accuracy = head_loss(verifier.form, z, labels[rows], rewards[rows])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(verifier.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        history.append({"step": step, "verifier/loss": loss.item(), "verifier/accuracy": accuracy.item(),
-                        "label_mean": labels[rows].float().mean().item(), "seconds": time.perf_counter() - start})
-        log(f"{verifier.form} verifier head step {step}/{steps}: loss {loss.item():.4f} accuracy "
-            f"{accuracy.item():.3f} ({time.perf_counter() - start:.0f}s)")
-    verifier.eval()
-    return pd.DataFrame(history)
+        return head_loss(verifier.form, z, labels[rows], rewards[rows])
+
+    return optimize(verifier, loss_of_rows, labels, steps, batch_size, learning_rate, seed,
+                    f"{verifier.form} verifier head", log)
 
 
 def save_head(verifier: HeadVerifier, directory: str | Path) -> None:
