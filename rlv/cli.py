@@ -362,8 +362,9 @@ def cmd_summary(args, params):
     if args.scores and efficiency is not None and "claims" in params:
         from rlv.claims import claim_rows
         scored = {(f["run"].iloc[0], f["dataset"].iloc[0]): f for f in map(pd.read_parquet, args.scores)}
+        sequential = pd.read_parquet(args.sequential) if args.sequential else None
         claims = claim_rows({s["dataset"].iloc[0]: s for s in sweeps}, efficiency, scored, params["claims"],
-                            params.get("labels", {}))
+                            params.get("labels", {}), sequential)
     text = render_summary(sweeps, [pd.read_parquet(p) for p in args.verifiers], params["ns"],
                           params.get("labels", {}), claims, efficiency)
     write_text_atomic(text, args.out)
@@ -563,6 +564,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--verifiers", nargs="+", required=True, help="verifier tables, in the same dataset order")
     sub.add_argument("--efficiency", nargs="+", help="compute-ratio tables, one per dataset")
     sub.add_argument("--scores", nargs="+", help="scored samples of the base and RL^V runs (for the claims' CIs)")
+    sub.add_argument("--sequential", help="ratio table of the sequential_parallel target (for the 1.2-1.6x claim)")
     sub.add_argument("--out", required=True, help="Markdown file")
     sub = stage("design-config", cmd_design_config, "the workflow config of one base of a design search: the active "
                 "config (--params) with the base's overrides and one RL run per (design, lambda, seed)")

@@ -9,7 +9,7 @@ import pytest
 
 from rlv.aggregate import sweep
 from rlv.claims import (claim_rows, gain_verdict, per_problem_at_n_max, ratio_evidence, ratio_verdict,
-                        relative_gain)
+                        relative_gain, sequential_row)
 from rlv.efficiency import compute_ratios
 from rlv.figures import FIGURES
 from rlv.summary import render_summary
@@ -181,3 +181,19 @@ def test_generalization_claim_is_measured_when_its_dataset_is_configured():
     rows = {row["claim"]: row for row in claim_rows(sweeps, efficiency, scored, params, {})}
     row = rows["generalizes easy-to-hard (dataset `hard`)"]
     assert row["measured"].startswith("+50.0%") and row["verdict"] != "not measured yet"
+
+
+def test_sequential_claim_judges_each_budget_and_takes_the_strongest():
+    """The 1.2-1.6x row: every budget's ratio listed; reproduced if some budget's ratio >= 1.2 with its CI
+    above 1, partly if some budget has one of the two, not reproduced otherwise, not measured without the table."""
+    def table(*rows):
+        return pd.DataFrame([{"budget": b, "ratio": r, "ci_low": lo, "ci_high": hi, "base_run": "grpo",
+                              "verifier_run": "grpo_v"} for b, r, lo, hi in rows])
+    assert sequential_row(None)["verdict"] == "not measured yet"
+    reproduced = sequential_row(table((64, 1.05, 0.9, 1.2), (32, 1.3, 1.1, 1.5)))
+    assert reproduced["verdict"] == "reproduced"
+    assert reproduced["measured"].index("32: 1.30x [1.10, 1.50]") < reproduced["measured"].index("64: 1.05x")
+    assert sequential_row(table((32, 1.1, 1.02, 1.2)))["verdict"] == "partly"  # significant, below 1.2
+    assert sequential_row(table((32, 1.4, 0.8, 2.0)))["verdict"] == "partly"  # as large, not significant
+    unmeasurable = sequential_row(table((32, math.nan, math.nan, math.nan), (64, 1.1, 0.9, 1.3)))
+    assert unmeasurable["verdict"] == "not reproduced" and "32: undefined" in unmeasurable["measured"]

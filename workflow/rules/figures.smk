@@ -119,9 +119,11 @@ rule summary:
         verifiers=expand("results/metrics/verifier/{dataset}.parquet", dataset=DATASETS),
         efficiency=expand("results/metrics/efficiency/{dataset}.parquet", dataset=DATASETS),
         scores=comparison_scores(),
+        sequential=[ancient(path) for path in sequential_ratios()],
     output:
         "results/summary.md",
     params:
+        sequential=lambda w, input: f"--sequential {shlex.quote(str(input.sequential))}" if input.sequential else "",
         p=as_json(
             {
                 "labels": run_labels(),
@@ -148,7 +150,7 @@ rule summary:
         "results/benchmarks/summary.tsv"
     shell:
         "rlv summary --sweeps {input.sweeps:q} --verifiers {input.verifiers:q} --efficiency {input.efficiency:q}"
-        " --scores {input.scores:q} --out {output:q} --params {params.p:q} 2> {log:q}"
+        " --scores {input.scores:q} {params.sequential} --out {output:q} --params {params.p:q} 2> {log:q}"
 
 
 rule figure_strategies:
