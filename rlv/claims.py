@@ -77,9 +77,12 @@ def relative_gain(verifier_values: pd.Series, base_values: pd.Series, num_bootst
     base = base_values.to_numpy(dtype=float)
     verifier = verifier_values.reindex(base_values.index).to_numpy(dtype=float)
     resamples = np.random.default_rng(seed).integers(0, len(base), size=(num_bootstrap, len(base)))
+    verifier_means, base_means = verifier[resamples].mean(axis=1), base[resamples].mean(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gains = verifier[resamples].mean(axis=1) / base[resamples].mean(axis=1) - 1
-    # a resample whose base mean is 0 has an infinite gain (NaN if both are 0, dropped): no interpolation
+        gains = verifier_means / base_means - 1
+    # a resample whose base mean is 0 has an infinite gain; one where both are 0 shows no difference: gain 0
+    # (dropping it would keep only the resamples that hold the few solved problems, a CI of one point)
+    gains[(verifier_means == 0) & (base_means == 0)] = 0.0
     low, high = np.nanquantile(gains, [(1 - confidence) / 2, (1 + confidence) / 2], method="inverted_cdf")
     return {"gain": verifier.mean() / base.mean() - 1, "ci_low": float(low), "ci_high": float(high),
             "verifier_accuracy": verifier.mean(), "base_accuracy": base.mean(), "num_problems": len(base)}

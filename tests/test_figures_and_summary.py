@@ -197,3 +197,14 @@ def test_sequential_claim_judges_each_budget_and_takes_the_strongest():
     assert sequential_row(table((32, 1.4, 0.8, 2.0)))["verdict"] == "partly"  # as large, not significant
     unmeasurable = sequential_row(table((32, math.nan, math.nan, math.nan), (64, 1.1, 0.9, 1.3)))
     assert unmeasurable["verdict"] == "not reproduced" and "32: undefined" in unmeasurable["measured"]
+
+
+def test_a_gain_resting_on_one_solved_problem_is_not_significant():
+    """One problem of 200 right for RL^V (1) and half right for the base (0.5): gain +100%, but resamples without
+    that problem show no difference (0/0 counts as gain 0), so the CI reaches 0 and the qualitative claim fails."""
+    index = pd.RangeIndex(200)
+    verifier = pd.Series(np.r_[1.0, np.zeros(199)], index=index)
+    base = pd.Series(np.r_[0.5, np.zeros(199)], index=index)
+    gain = relative_gain(verifier, base, num_bootstrap=1000, confidence=0.95, seed=0)
+    assert gain["gain"] == pytest.approx(1.0) and gain["ci_low"] == 0.0 and gain["ci_high"] == pytest.approx(1.0)
+    assert gain_verdict(gain["gain"], gain["ci_low"], 0.0) == "not reproduced"
