@@ -36,9 +36,9 @@ def test_a_built_figure_has_its_rule_caption_module_and_report_entry(entry):
     assert (REPO / entry["caption"]).read_text().strip() and name in FIGURES
 
 
-@pytest.mark.parametrize("entry", PLANNED, ids=lambda e: e["name"])
-def test_a_planned_figure_has_no_rule_and_no_caption(entry):
-    assert f"rule {entry['rule']}:" not in RULES and "caption" not in entry and entry["name"] not in FIGURES
+def test_a_planned_figure_has_no_rule_and_no_caption():
+    for entry in PLANNED:  # none is planned now: every manifest entry is built
+        assert f"rule {entry['rule']}:" not in RULES and "caption" not in entry and entry["name"] not in FIGURES
 
 
 @pytest.mark.parametrize("entry", [e for e in BUILT if e.get("target")], ids=lambda e: e["name"])

@@ -203,7 +203,7 @@ def test_the_cli_stages_use_the_engine(vllm_model, engine, problems, tmp_path, m
     main(["score", "--model", str(vllm_model[0]), "--samples", str(samples), "--out", str(scored),
           "--params", json.dumps({"instruction": "", "backend": "vllm", "vllm_python": str(VLLM_PYTHON)})])
     result = pd.read_parquet(scored)
-    assert list(result.columns) == EVAL_COLUMNS + SCORE_COLUMNS
+    assert list(result.columns) == EVAL_COLUMNS + SCORE_COLUMNS + ["scorer"]  # the digest of what scored them
     assert result["p_yes"].between(0, 1).all() and (result["mean_logprob"] <= 0).all()
 
 
