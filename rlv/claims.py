@@ -186,7 +186,7 @@ def sequential_row(ratios: pd.DataFrame | None) -> dict:
                 "measured": "run the target `snakemake --cores all sequential_parallel` (outside rule all)"}
     parts, verdicts = [], []
     for row in ratios.sort_values("budget").itertuples():
-        if math.isnan(row.ratio):
+        if not math.isfinite(row.ratio):  # the base run solves nothing at this budget: x/0 or 0/0
             parts.append(f"{row.budget}: undefined (base accuracy 0)")
             verdicts.append("not reproduced")
             continue

@@ -195,8 +195,10 @@ def test_sequential_claim_judges_each_budget_and_takes_the_strongest():
     assert reproduced["measured"].index("32: 1.30x [1.10, 1.50]") < reproduced["measured"].index("64: 1.05x")
     assert sequential_row(table((32, 1.1, 1.02, 1.2)))["verdict"] == "partly"  # significant, below 1.2
     assert sequential_row(table((32, 1.4, 0.8, 2.0)))["verdict"] == "partly"  # as large, not significant
-    unmeasurable = sequential_row(table((32, math.nan, math.nan, math.nan), (64, 1.1, 0.9, 1.3)))
-    assert unmeasurable["verdict"] == "not reproduced" and "32: undefined" in unmeasurable["measured"]
+    unmeasurable = sequential_row(table((32, math.nan, math.nan, math.nan), (48, math.inf, 1.0, math.inf),
+                                        (64, 1.1, 0.9, 1.3)))  # 0/0, then x/0: no ratio at either budget
+    assert unmeasurable["verdict"] == "not reproduced"
+    assert "32: undefined" in unmeasurable["measured"] and "48: undefined" in unmeasurable["measured"]
 
 
 def test_a_gain_resting_on_one_solved_problem_is_not_significant():
