@@ -122,9 +122,9 @@ def cmd_sample(args, params):
     from rlv.rollouts import write_parquet_atomic
     from rlv.sampling import sample_solutions, scorer_digest
     torch.set_num_threads(params.get("threads", 1))
-    score = None  # the hf decoder scores each sample as it finishes (rule score then keeps those scores)
+    scorer = None  # the hf decoder scores each sample as it finishes (rule score then keeps those scores)
     if params.get("self_score") and backend_of(params) == "hf":
-        score = scorer_digest(args.model, params.get("instruction", ""))
+        scorer = scorer_digest(args.model, params.get("instruction", ""))
     if backend_of(params) == "hf":
         model, tokenizer = load_model(args.model)
     else:  # the engine loads the weights in its own environment
@@ -138,7 +138,7 @@ def cmd_sample(args, params):
         frame = sample_solutions(model, tokenizer, problems, params["num_samples"], params["temperature"],
                                  params["max_new_tokens"], params["batch_size"], params["seed"],
                                  params.get("instruction", ""), args.run, args.dataset, bar.update, shard_dir,
-                                 params.get("shard_problems", 50), engine=engine, score=score)
+                                 params.get("shard_problems", 50), engine=engine, scorer=scorer)
     write_parquet_atomic(frame, args.out)
     shutil.rmtree(shard_dir, ignore_errors=True)
     log(f"{args.run}/{args.dataset}: {len(frame)} samples, accuracy {frame['correct'].mean():.3f}")

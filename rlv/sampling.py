@@ -3,11 +3,11 @@
 Backend `hf` (the CPU default): `rlv.decoding.sample_and_score`, ancestral sampling at the configured
 temperature (top-k and top-p off) in batches of `batch_size` samples; the samples of one problem are
 consecutive rows, share one prompt pass, and problems are sorted by prompt length, so a batch pads little.
-With `score=True` the model also scores its samples as they finish (p("Yes"), p("No"), mean token log-prob,
-on the sampling pass's own cache: the verification question is all that runs), and the rows carry
-`scorer`, the digest of what computed the scores (`scorer_digest`), so `rlv score` can keep them. Problems are cut into shards of consecutive problems
-in that order; each shard is written as soon as it is done, so a killed job resumes at the first missing
-shard. Randomness is seeded per (seed, shard, batch), so a given config and seed reproduce the same samples
+With `scorer` (the digest `scorer_digest` of the model and instruction) the model also scores its samples as
+they finish (p("Yes"), p("No"), mean token log-prob, on the sampling pass's own cache: the verification
+question is all that runs), and the rows carry that digest in column `scorer`, so `rlv score` can keep them.
+Problems are cut into shards of consecutive problems in that order; each shard is written as soon as it is
+done, so a killed job resumes at the first missing shard. Randomness is seeded per (seed, shard, batch), so a given config and seed reproduce the same samples
 whether or not the job was interrupted.
 
 Backend `vllm` (rlv.backends): the same prompt ids, shards and rows, but the completions of a shard come from
@@ -51,14 +51,14 @@ def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max
 def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int, temperature: float,
                      max_new_tokens: int, batch_size: int, seed: int, instruction: str = "", run: str = "",
                      dataset: str = "", progress=None, shard_dir: str | Path | None = None,
-                     shard_problems: int = 50, engine=None, score: str | None = None) -> pd.DataFrame:
+                     shard_problems: int = 50, engine=None, scorer: str | None = None) -> pd.DataFrame:
     """All samples of all problems, in (problem_id, sample) order. With `shard_dir`, each shard of
     `shard_problems` problems is written there as it completes and reused by a rerun. With `engine` (a
     rlv.backends VllmEngine) the completions come from it and `model` and `batch_size` are unused. With
-    `score` (the `hf` backend only: the scorer digest of `model` and `instruction`), every sample is also
+    `scorer` (the `hf` backend only: the scorer digest of `model` and `instruction`), every sample is also
     scored by the model and the rows carry SCORE_COLUMNS and `scorer`."""
-    if score is not None and engine is not None:
-        raise ValueError("sample_solutions: score= scores on the hf decoder's cache; the vllm engine scores apart")
+    if scorer is not None and engine is not None:
+        raise ValueError("sample_solutions: scorer= scores on the hf decoder's cache; the vllm engine scores apart")
     encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
     order = sorted(zip(problems["id"], problems["problem"], problems["answer"]), key=lambda r: len(encoded[r[0]]))
     frames = []
@@ -76,9 +76,9 @@ def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int,
                                             max_new_tokens, seed, progress=progress)
             else:
                 frame = _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, batch_size,
-                                     (seed, shard), progress=progress, score=score is not None)
-            columns = EVAL_COLUMNS + (SCORE_COLUMNS + ["scorer"] if score is not None else [])
-            frame = frame.assign(run=run, dataset=dataset, seed=seed, scorer=score)[columns]
+                                     (seed, shard), progress=progress, score=scorer is not None)
+            columns = EVAL_COLUMNS + (SCORE_COLUMNS + ["scorer"] if scorer is not None else [])
+            frame = frame.assign(run=run, dataset=dataset, seed=seed, scorer=scorer)[columns]
             if path is not None:
                 write_parquet_atomic(frame, path)
         frames.append(frame)

@@ -114,7 +114,7 @@ def test_rule_score_keeps_the_sampling_jobs_scores_only_from_the_same_model(tiny
     model, tokenizer = tiny
     digest = scorer_digest(tiny_model_dir, "")
     samples = sample_solutions(model, tokenizer, problems.head(3), 2, 1.0, 6, 8, 0, run="r", dataset="d",
-                               score=digest)
+                               scorer=digest)
     assert set(SCORE_COLUMNS) <= set(samples.columns) and (samples["scorer"] == digest).all()
     write_parquet_atomic(samples.assign(p_yes=0.123), tmp_path / "in.parquet")  # marks kept scores
 
