@@ -25,8 +25,8 @@ import pandas as pd
 import torch
 
 from rlv.models import load_model
-from rlv.train import correctness_reward, prompt_dataset, trl_config
-from rlv.trainers import TRAINERS
+from rlv.training.run import correctness_reward, prompt_dataset, trl_config
+from rlv.training.trainers import TRAINERS
 from rlv.verifier import fused_layout
 
 VARIANTS = {"grpo": (0.0, True), "grpo_v_fused": (1.0, True), "grpo_v_separate": (1.0, False)}

@@ -1,12 +1,12 @@
 """Benchmark: sampling throughput of the `hf` backend against the `vllm` backend, same model, same prompts, one run.
 
 Both backends sample `--samples` solutions for each of the first `--problems` problems of `--data` at
-temperature 1 and up to `--max-new-tokens` tokens through rlv.sampling.sample_solutions (so both times include
+temperature 1 and up to `--max-new-tokens` tokens through rlv.inference.sampling.sample_solutions (so both times include
 prompt building, decoding and grading), with the same number of threads. Throughput is generated tokens (the
 `num_tokens` column) per second of wall time; the vLLM engine's start-up is timed apart and left out of its
 throughput, since a job starts it once. Repetitions alternate the backends so that a change in the machine's
 load hits both. A third contender, `generate`, is transformers' own `model.generate` on the same prompts in
-batches of the same size (what the `hf` backend ran before `rlv.decoding`; decoding and token counting only). The default sizes are the default config's (200 problems x 32 samples x 160 tokens,
+batches of the same size (what the `hf` backend ran before `rlv.inference.decoding`; decoding and token counting only). The default sizes are the default config's (200 problems x 32 samples x 160 tokens,
 `hf` in batches of 256); `--problems` takes a subset on a loaded machine.
 Usage (needs results/models/base and results/data/test.parquet from `snakemake`, and .venv-vllm):
     python bench/sampling_throughput.py [--problems 200] [--samples 32] [--threads 1] [--repeats 1]
@@ -19,9 +19,10 @@ import time
 import pandas as pd
 import torch
 
-from rlv.backends.vllm_engine import VllmEngine
+from rlv.inference.vllm_engine import VllmEngine
 from rlv.models import load_model
-from rlv.sampling import generate, prompt_ids, sample_solutions
+from rlv.inference.sampling import generate, sample_solutions
+from rlv.tasks.chat import prompt_ids
 
 
 def main():

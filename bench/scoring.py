@@ -1,7 +1,7 @@
 """Benchmark: self-scoring against sampling of the same solutions, in one process.
 
 Samples N solutions per problem in the default's shapes (up to 160 new tokens, 32 samples per problem,
-batches of 256 samples, temperature 1) with the hf decoder (`rlv.decoding.sample_and_score`), twice with the
+batches of 256 samples, temperature 1) with the hf decoder (`rlv.inference.decoding.sample_and_score`), twice with the
 same seeds, so both passes draw the same solutions:
 - sampling alone (no suffix);
 - sampling with the in-pass self-scores (what rule `sample` runs): the extra time is the cost of scoring;
@@ -25,10 +25,10 @@ import time
 import torch
 import yaml
 
-from rlv.decoding import sample_and_score
+from rlv.inference.decoding import sample_and_score
 from rlv.models import build_model, build_tokenizer, load_model, tokenizer_corpus, warmup_pairs
-from rlv.sampling import prompt_ids
-from rlv.tasks.arithmetic import generate
+from rlv.tasks.chat import prompt_ids
+from rlv.tasks.synthetic import generate
 from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from rlv.aggregate import sweep
+from rlv.analysis.aggregate import sweep
 
 STRATEGIES = ["pass_at_n", "majority", "best_of_n:p_yes", "weighted_vote:p_yes", "best_of_n:mean_logprob",
               "weighted_vote:mean_logprob"]

@@ -38,7 +38,7 @@ def cmd_data(args, params):
     import inspect
 
     from rlv.rollouts import write_parquet_atomic
-    from rlv.tasks.arithmetic import generate
+    from rlv.tasks.synthetic import generate
     from rlv.tasks.loaders import load_problems
     from rlv.tasks.records import validate_problems
     name = args.dataset or args.split
@@ -62,7 +62,7 @@ def cmd_base_model(args, params):
         return _copy_pretrained(params["pretrained"], args.out)
     from rlv.models import build_model, build_tokenizer, encode_pairs, tokenizer_corpus, warm_up, warmup_pairs
     from rlv.rollouts import atomic_directory
-    from rlv.tasks.arithmetic import equation_checks
+    from rlv.tasks.expression import equation_checks
     torch.set_num_threads(params.get("threads", 1))
     problems = pd.read_parquet(args.data)
     warm = params["warmup"]
@@ -103,7 +103,7 @@ def _copy_pretrained(source: str, out: str) -> None:
 
 def cmd_train(args, params):
     import pandas as pd
-    from rlv.train import run_training
+    from rlv.training.run import run_training
     checkpoint_dir = args.checkpoints or f"{args.out.rstrip('/')}.checkpoints"
     metrics = run_training(args.base, pd.read_parquet(args.data), params, args.run, args.out, args.rollouts,
                            checkpoint_dir, log)
@@ -116,11 +116,11 @@ def cmd_sample(args, params):
 
     import pandas as pd
     import torch
-    from rlv.backends import backend_of, load_tokenizer, open_engine
-    from rlv.checkpoints import claim
+    from rlv.inference.backends import backend_of, load_tokenizer, open_engine
+    from rlv.rollouts import claim
     from rlv.models import load_model
     from rlv.rollouts import write_parquet_atomic
-    from rlv.sampling import sample_solutions, scorer_digest
+    from rlv.inference.sampling import sample_solutions, scorer_digest
     torch.set_num_threads(params.get("threads", 1))
     scorer = None  # the hf decoder scores each sample as it finishes (rule score then keeps those scores)
     if params.get("self_score") and backend_of(params) == "hf":
@@ -147,10 +147,10 @@ def cmd_sample(args, params):
 def cmd_score(args, params):
     import pandas as pd
     import torch
-    from rlv.backends import backend_of, load_tokenizer, open_engine
+    from rlv.inference.backends import backend_of, load_tokenizer, open_engine
     from rlv.models import load_model
     from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, read_rollouts, write_parquet_atomic
-    from rlv.sampling import prompt_ids, scorer_digest
+    from rlv.inference.sampling import prompt_ids, scorer_digest
     from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
     torch.set_num_threads(params.get("threads", 1))
     backend = backend_of(params)
@@ -158,7 +158,7 @@ def cmd_score(args, params):
     instruction = params.get("instruction", "")
     digest = scorer_digest(args.model, instruction)
     if {*SCORE_COLUMNS, "scorer"} <= set(samples.columns) and (samples["scorer"] == digest).all():
-        # scored by this very model in the sampling job (rlv.decoding): the same numbers, already computed
+        # scored by this very model in the sampling job (rlv.inference.decoding): the same numbers, already computed
         write_parquet_atomic(samples.assign(**({"run": args.run} if args.run else {})), args.out)
         log(f"kept the sampling job's scores of {len(samples)} samples (scorer {digest}); "
             f"mean p_yes {samples['p_yes'].mean():.3f}")
@@ -173,8 +173,8 @@ def cmd_score(args, params):
                                      verification_suffix_ids(tokenizer), yes_id, no_id,
                                      {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id,
                                      params.get("batch_size", 64), bar.update)
-        else:  # the same scores from a vLLM engine's log-probs (rlv.backends.vllm_engine)
-            from rlv.backends.vllm_engine import score_solutions as engine_scores
+        else:  # the same scores from a vLLM engine's log-probs (rlv.inference.vllm_engine)
+            from rlv.inference.vllm_engine import score_solutions as engine_scores
             with open_engine(args.model, params) as engine:
                 scores = engine_scores(engine, prompts, [list(c) for c in samples["completion_ids"]],
                                        verification_suffix_ids(tokenizer), yes_id, no_id,
@@ -191,13 +191,13 @@ def cmd_score(args, params):
 
 def cmd_judge(args, params):
     """The prompted judge: the base RL model writes a short verification of each of its scored samples, then
-    gives p("Yes") (rlv.judge); p_yes and p_no are replaced, the policy's mean_logprob stays."""
+    gives p("Yes") (rlv.baselines.judge); p_yes and p_no are replaced, the policy's mean_logprob stays."""
     import torch
-    from rlv.backends import backend_of
-    from rlv.judge import judge_solutions
+    from rlv.inference.backends import backend_of
+    from rlv.baselines.judge import judge_solutions
     from rlv.models import load_model
     from rlv.rollouts import EVAL_COLUMNS, JUDGE_COLUMNS, read_rollouts, write_parquet_atomic
-    from rlv.sampling import prompt_ids
+    from rlv.inference.sampling import prompt_ids
     if backend_of(params) != "hf":
         raise SystemExit(f"eval.backend: {params['backend']!r}: the prompted judge (rule judge) runs only on the "
                          "hf backend; set eval.backend: hf or remove the config's judge section")
@@ -231,7 +231,7 @@ def cmd_train_verifier(args, params):
     import torch
     from rlv.models import load_model
     from rlv.rollouts import TRAIN_COLUMNS, read_rollouts
-    from rlv.separate_verifier import train_separate_verifier
+    from rlv.baselines.separate_verifier import train_separate_verifier
     torch.set_num_threads(params.get("threads", 1))
     model, tokenizer = load_model(args.base)
     rollouts = read_rollouts(args.rollouts, TRAIN_COLUMNS)
@@ -244,11 +244,11 @@ def cmd_train_verifier(args, params):
 
 
 def cmd_train_verifier_head(args, params):
-    """A verifier head (bce or regression): the separate verifier's training with a scalar head (rlv.verifier_heads)."""
+    """A verifier head (bce or regression): the separate verifier's training with a scalar head (rlv.baselines.verifier_heads)."""
     import torch
     from rlv.models import load_model
     from rlv.rollouts import TRAIN_COLUMNS, read_rollouts
-    from rlv.verifier_heads import HeadVerifier, save_head, train_verifier_head
+    from rlv.baselines.verifier_heads import HeadVerifier, save_head, train_verifier_head
     torch.set_num_threads(params.get("threads", 1))
     model, tokenizer = load_model(args.base)
     verifier = HeadVerifier(model, params["form"])
@@ -278,8 +278,8 @@ def cmd_score_head(args, params):
     """A verifier head's p_yes and p_no over a policy's scored samples (its mean_logprob stays)."""
     import torch
     from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
-    from rlv.sampling import prompt_ids
-    from rlv.verifier_heads import load_head_verifier, score_with_head
+    from rlv.inference.sampling import prompt_ids
+    from rlv.baselines.verifier_heads import load_head_verifier, score_with_head
     torch.set_num_threads(params.get("threads", 1))
     verifier, tokenizer = load_head_verifier(args.model)
     samples = read_rollouts(args.samples, EVAL_COLUMNS + ["mean_logprob"])
@@ -295,7 +295,7 @@ def cmd_score_head(args, params):
 
 def cmd_sweep(args, params):
     import pandas as pd
-    from rlv.aggregate import sweep, verifier_metrics
+    from rlv.analysis.aggregate import sweep, verifier_metrics
     from rlv.rollouts import write_parquet_atomic
     curves, verifiers = [], []
     for path in args.scores:
@@ -341,7 +341,7 @@ def cmd_figure(args, params):
 
 def cmd_efficiency(args, params):
     import pandas as pd
-    from rlv.efficiency import compute_ratios
+    from rlv.analysis.efficiency import compute_ratios
     from rlv.rollouts import write_parquet_atomic
     ratios = compute_ratios(pd.read_parquet(args.sweep), args.dataset, params["base_run"], params["verifier_run"],
                             params.get("base_strategy", "majority"),
@@ -354,13 +354,13 @@ def cmd_summary(args, params):
     """The summary; with --efficiency and --scores (and params.claims) it opens with the paper's claims."""
     import pandas as pd
     from rlv.rollouts import write_text_atomic
-    from rlv.summary import render_summary
+    from rlv.analysis.summary import render_summary
     sweeps = [pd.read_parquet(p) for p in args.sweeps]
     efficiency, claims = None, None
     if args.efficiency:
         efficiency = {t["dataset"].iloc[0]: t for t in map(pd.read_parquet, args.efficiency) if len(t)}
     if args.scores and efficiency is not None and "claims" in params:
-        from rlv.claims import claim_rows
+        from rlv.analysis.claims import claim_rows
         scored = {(f["run"].iloc[0], f["dataset"].iloc[0]): f for f in map(pd.read_parquet, args.scores)}
         sequential = pd.read_parquet(args.sequential) if args.sequential else None
         claims = claim_rows({s["dataset"].iloc[0]: s for s in sweeps}, efficiency, scored, params["claims"],
@@ -373,7 +373,7 @@ def cmd_summary(args, params):
 
 def _load_search(path: str) -> dict:
     import yaml
-    from rlv.experiments import validate_search
+    from rlv.analysis.designs import validate_search
     search = yaml.safe_load(Path(path).read_text())
     validate_search(search, path)
     return search
@@ -381,7 +381,7 @@ def _load_search(path: str) -> dict:
 
 def cmd_design_config(args, params):
     import yaml
-    from rlv.experiments import base_config
+    from rlv.analysis.designs import base_config
     from rlv.rollouts import write_text_atomic
     params.pop("threads", None)
     config = base_config(params, _load_search(args.search), args.base)
@@ -391,7 +391,7 @@ def cmd_design_config(args, params):
 
 def cmd_design_table(args, params):
     import pandas as pd
-    from rlv.experiments import arm_rows, render_table
+    from rlv.analysis.designs import arm_rows, render_table
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
     search = _load_search(args.search)
     rows = pd.concat([arm_rows(search, base, Path(args.root) / base, params.get("dataset", "test"),
@@ -404,7 +404,7 @@ def cmd_design_table(args, params):
 
 def cmd_method_comparison(args, params):
     """Per method of a design search: compute ratios (Parquet) and the comparison table (Markdown)."""
-    from rlv.method_comparison import base_sweeps, method_efficiency, method_table
+    from rlv.analysis.method_comparison import base_sweeps, method_efficiency, method_table
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
     search = _load_search(args.search)
     dataset = params.get("dataset", "test")
@@ -416,15 +416,15 @@ def cmd_method_comparison(args, params):
 
 
 def cmd_design_warm_start(args, params):
-    from rlv.experiments import copy_warm_up
+    from rlv.analysis.designs import copy_warm_up
     copied = copy_warm_up(Path(args.source), Path(args.dest))
     log(f"warm start from {args.source}: copied {copied or 'nothing (up to date)'} into {args.dest}")
 
 
 def cmd_sample_budgets(args, params):
-    """Budget-forced samples of one run, graded and self-scored (rlv.budget)."""
+    """Budget-forced samples of one run, graded and self-scored (rlv.inference.budget)."""
     import pandas as pd
-    from rlv.budget import run_budgets
+    from rlv.inference.budget import run_budgets
     from rlv.rollouts import write_parquet_atomic
     frame = run_budgets(args.model, pd.read_parquet(args.data), params, args.run, args.dataset, log)
     write_parquet_atomic(frame, args.out)
@@ -435,7 +435,7 @@ def cmd_sample_budgets(args, params):
 def cmd_sequential_config(args, params):
     import yaml
     from rlv.rollouts import write_text_atomic
-    from rlv.sequential import own_base_config
+    from rlv.analysis.sequential import own_base_config
     params.pop("threads", None)
     write_text_atomic(yaml.safe_dump(own_base_config(params), sort_keys=False), args.out)
     log(f"wrote {args.out}")
@@ -444,7 +444,7 @@ def cmd_sequential_config(args, params):
 def cmd_sequential_tables(args, params):
     import pandas as pd
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
-    from rlv.sequential import adaptive_table, ratio_table, render_ratios, strategy_table
+    from rlv.analysis.sequential import adaptive_table, ratio_table, render_ratios, strategy_table
     scored = {frame["run"].iloc[0]: frame for frame in map(pd.read_parquet, args.scores)}
     boot = {key: params[key] for key in ("num_bootstrap", "confidence", "seed")}
     table = strategy_table(scored, params["strategies"], **boot)
@@ -482,7 +482,7 @@ def parser() -> argparse.ArgumentParser:
     sub = stage("base-model", cmd_base_model, "build the tokenizer and tiny model and warm them up on worked solutions (keys: vocab_size, architecture, warmup, seed, threads), or copy a pretrained checkpoint (key: pretrained)")
     sub.add_argument("--data", required=True, help="training problems (Parquet)")
     sub.add_argument("--out", required=True, help="model directory (safetensors + tokenizer)")
-    sub = stage("train", cmd_train, "run RL (GRPO / leave-one-out PPO) with or without the verification loss (keys: see rlv.train)")
+    sub = stage("train", cmd_train, "run RL (GRPO / leave-one-out PPO) with or without the verification loss (keys: see rlv.training.run)")
     sub.add_argument("--base", required=True, help="starting model directory")
     sub.add_argument("--data", required=True, help="training problems (Parquet)")
     sub.add_argument("--run", required=True, help="run name stored in every rollout row")
@@ -589,7 +589,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--dest", required=True, help="the base's results/")
     sub = stage("sample-budgets", cmd_sample_budgets, "N solutions per problem under growing token budgets, an answer "
                 "forced where a budget runs out, each graded and self-scored (keys: budgets, num_samples, forced_tokens, "
-                "answer_phrase, temperature, batch_size, score_batch_size, seed; see rlv.budget)")
+                "answer_phrase, temperature, batch_size, score_batch_size, seed; see rlv.inference.budget)")
     sub.add_argument("--model", required=True)
     sub.add_argument("--data", required=True, help="problems (Parquet)")
     sub.add_argument("--run", required=True)
@@ -600,7 +600,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", required=True, help="YAML config of the base's workflow")
     sub = stage("sequential-tables", cmd_sequential_tables, "per-budget strategies, the compute-optimal ratio and "
                 "adaptive length from budget-forced samples (keys: base_run, verifier_run, strategies, thresholds, "
-                "num_bootstrap, confidence, seed; see rlv.sequential)")
+                "num_bootstrap, confidence, seed; see rlv.analysis.sequential)")
     sub.add_argument("--scores", nargs="+", required=True, help="budget-forced samples, one file per run")
     sub.add_argument("--strategies-out", required=True, help="accuracy per (run, budget, strategy) (Parquet)")
     sub.add_argument("--ratios-out", required=True, help="per-budget best strategies and ratio (Parquet)")

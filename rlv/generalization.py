@@ -2,7 +2,7 @@
 easy-to-hard (RL on the low levels, tested on the high ones).
 
 Out-of-domain. A synthetic dataset's `family` is expression, inverse, or `other`: the family that the
-`train` dataset is not (rlv.tasks.arithmetic.FAMILIES holds two), so a config that switches task.family
+`train` dataset is not (rlv.tasks.synthetic.FAMILIES holds two), so a config that switches task.family
 switches its out-of-domain set with it. The warm-up and RL read only `train`, so no problem of the other
 family is ever trained on. The dataset a comparison calls out-of-domain must resolve to a family other
 than train's.
@@ -21,7 +21,7 @@ behind, unused. `check_generalization` raises ValueError naming the config key a
 
 from __future__ import annotations
 
-from rlv.tasks.arithmetic import FAMILIES
+from rlv.tasks.synthetic import FAMILIES
 
 OTHER = "other"
 CLAIMS = {"out_of_domain": "out-of-domain", "easy_to_hard": "easy-to-hard"}
@@ -145,13 +145,3 @@ def check_generalization(config: dict) -> None:
                 if min(hard) <= max(easy):
                     raise ValueError(f"config key datasets.{dataset}.levels: {sorted(hard)} must all lie above the "
                                      f"levels {sorted(easy)} that run {spec[role]!r} trains on")
-
-
-def select_levels(problems, levels: list[int], key: str):
-    """The rows of a problem frame at `levels`; every level must have problems (the error names `key`)."""
-    present = set(problems["level"].unique())
-    missing = sorted(set(levels) - present)
-    if missing:
-        raise ValueError(f"config key {key}: levels {missing} have no training problems "
-                         f"(the train dataset has levels {sorted(int(v) for v in present)})")
-    return problems[problems["level"].isin(levels)].reset_index(drop=True)

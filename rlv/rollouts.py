@@ -12,12 +12,15 @@ tokens, a closing EOS included).
 
 Every file is written to a temporary name in the same directory and renamed into place, so a killed run
 never leaves a half-written file that a rerun would take for complete. Model directories are written the
-same way (`atomic_directory`).
+same way (`atomic_directory`). A job's scratch directory (a training run's checkpoints, a sampling job's
+shards) is `claim`ed with the job's parameters: a rerun with the same parameters resumes from what it holds,
+one with other parameters empties it first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -33,6 +36,8 @@ EVAL_COLUMNS = ["run", "dataset", "problem_id", "sample", "prompt", "completion"
                 "correct", "num_tokens", "truncated", "seed"]
 SCORE_COLUMNS = ["p_yes", "p_no", "mean_logprob"]
 JUDGE_COLUMNS = ["judge_verification", "judge_num_tokens"]
+
+CLAIM = "params.json"  # the parameters of the job that claimed a scratch directory
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
@@ -77,6 +82,16 @@ def atomic_directory(path: str | Path):
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def claim(directory: Path, params: dict) -> None:
+    """Make `directory` the scratch space of a job with `params`: emptied if another job's parameters made it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fingerprint = json.dumps(params, sort_keys=True)
+    if (directory / CLAIM).exists() and (directory / CLAIM).read_text() != fingerprint:
+        shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+    write_text_atomic(fingerprint, directory / CLAIM)
 
 
 def read_rollouts(path: str | Path, required: list[str]) -> pd.DataFrame:

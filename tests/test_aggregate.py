@@ -1,4 +1,4 @@
-"""Tests for rlv.aggregate against brute-force enumeration of every k-subset."""
+"""Tests for rlv.analysis.aggregate against brute-force enumeration of every k-subset."""
 
 import itertools
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rlv.aggregate import (
+from rlv.analysis.aggregate import (
     auroc,
     best_of_n,
     bootstrap_ci,

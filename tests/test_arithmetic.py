@@ -1,4 +1,4 @@
-"""Synthetic arithmetic task (rlv/tasks/arithmetic.py) and the problem-record checks (rlv/tasks/records.py).
+"""Synthetic arithmetic task (rlv/tasks/expression.py) and the problem-record checks (rlv/tasks/records.py).
 
 Answers and worked solutions are checked against an independent oracle: the problem's LaTeX converted to a
 Python expression and evaluated, never the generator's own expression tree."""
@@ -9,8 +9,10 @@ from functools import lru_cache
 import pandas as pd
 import pytest
 
-from rlv.grading import grade
-from rlv.tasks.arithmetic import LEVELS, MAX_VALUE, generate, in_test_split
+from rlv.tasks.grading import grade
+from rlv.tasks.expression import LEVELS
+from rlv.tasks.synthetic import generate
+from rlv.tasks.worked import MAX_VALUE, in_test_split
 from rlv.tasks.records import PROBLEM_COLUMNS, validate_problems
 
 ALL_LEVELS = sorted(LEVELS)
@@ -285,7 +287,7 @@ def test_validate_duplicate_id():
 
 
 def test_equation_checks_are_balanced_and_truthful():
-    from rlv.tasks.arithmetic import equation_checks
+    from rlv.tasks.expression import equation_checks
 
     checks = equation_checks(400, seed=0)
     assert [a for _, a in checks].count("Yes") == 200 and {a for _, a in checks} == {"Yes", "No"}

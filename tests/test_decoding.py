@@ -1,4 +1,4 @@
-"""The hf decoder (rlv.decoding): its samples follow the model, and its in-pass scores equal a separate scoring."""
+"""The hf decoder (rlv.inference.decoding): its samples follow the model, and its in-pass scores equal a separate scoring."""
 
 import subprocess
 import sys
@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import torch
 
-from rlv.decoding import sample_and_score
+from rlv.inference.decoding import sample_and_score
 from rlv.rollouts import SCORE_COLUMNS, write_parquet_atomic
-from rlv.sampling import prompt_ids, sample_solutions, scorer_digest
+from rlv.inference.sampling import sample_solutions, scorer_digest
+from rlv.tasks.chat import prompt_ids
 from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 

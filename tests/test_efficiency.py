@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from rlv.efficiency import best_strategy_at_n_max, compute_ratios, samples_to_reach
+from rlv.analysis.efficiency import best_strategy_at_n_max, compute_ratios, samples_to_reach
 
 NS = [1, 2, 4, 8]
 

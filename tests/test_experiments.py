@@ -1,4 +1,4 @@
-"""Design searches (rlv/experiments.py, workflow/rules/experiments.smk): configs, statistics, verdicts and
+"""Design searches (rlv/analysis/designs.py, workflow/rules/experiments.smk): configs, statistics, verdicts and
 intervals against hand computations, the warm-up copy, and the `miniature` and `lambda_sweep` targets run end
 to end on the test config."""
 
@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO, snakemake
-from rlv.experiments import (arm_name, arm_rows, base_config, best_design, copy_warm_up, design_verdicts,
+from rlv.analysis.designs import (arm_name, arm_rows, base_config, best_design, copy_warm_up, design_verdicts,
                              lambda_points, mean_ci, render_table, snakemake_mtime, validate_search,
                              verifier_accuracy_interval)
 

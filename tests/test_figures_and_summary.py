@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rlv.aggregate import sweep
-from rlv.claims import (claim_rows, gain_verdict, per_problem_at_n_max, ratio_evidence, ratio_verdict,
+from rlv.analysis.aggregate import sweep
+from rlv.analysis.claims import (claim_rows, gain_verdict, per_problem_at_n_max, ratio_evidence, ratio_verdict,
                         relative_gain, sequential_row)
-from rlv.efficiency import compute_ratios
+from rlv.analysis.efficiency import compute_ratios
 from rlv.figures import FIGURES
-from rlv.summary import render_summary
+from rlv.analysis.summary import render_summary
 
 STRATEGIES = ["pass_at_n", "majority", "best_of_n:p_yes", "weighted_vote:p_yes", "best_of_n:mean_logprob",
               "weighted_vote:mean_logprob"]

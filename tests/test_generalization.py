@@ -13,13 +13,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from conftest import REPO
-from rlv.aggregate import sweep
-from rlv.claims import claim_rows
-from rlv.efficiency import compute_ratios
+from rlv.analysis.aggregate import sweep
+from rlv.analysis.claims import claim_rows
+from rlv.analysis.efficiency import compute_ratios
 from rlv.figures import FIGURES
-from rlv.generalization import (check_generalization, comparisons, dataset_family, eval_runs, run_train_levels,
-                                select_levels)
-from rlv.tasks.arithmetic import generate
+from rlv.generalization import check_generalization, comparisons, dataset_family, eval_runs, run_train_levels
+from rlv.tasks.records import select_levels
+from rlv.tasks.synthetic import generate
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 STRATEGIES = ["pass_at_n", "majority", "best_of_n:p_yes", "weighted_vote:p_yes", "best_of_n:mean_logprob",

@@ -1,4 +1,4 @@
-"""rlv.grading: boxed extraction, math-verify equivalence, the integer fast path, and threads."""
+"""rlv.tasks.grading: boxed extraction, math-verify equivalence, the integer fast path, and threads."""
 
 import json
 import random
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rlv import grading
-from rlv.grading import extract_boxed, grade, reward
+from rlv.tasks import grading
+from rlv.tasks.grading import extract_boxed, grade, reward
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 MATH500 = REAL / "math500.jsonl"

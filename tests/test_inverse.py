@@ -8,8 +8,9 @@ from collections import Counter
 
 import pytest
 
-from rlv.grading import grade
-from rlv.tasks.arithmetic import MAX_VALUE, generate
+from rlv.tasks.grading import grade
+from rlv.tasks.synthetic import generate
+from rlv.tasks.worked import MAX_VALUE
 from rlv.tasks.inverse import division_steps, generate_records
 from rlv.tasks.records import validate_problems
 

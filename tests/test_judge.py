@@ -1,4 +1,4 @@
-"""The prompted judge (rlv.judge) against a hand-built token sequence and a brute-force forward on a tiny model."""
+"""The prompted judge (rlv.baselines.judge) against a hand-built token sequence and a brute-force forward on a tiny model."""
 
 import json
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from rlv.cli import main
-from rlv.judge import judge_context, judge_solutions
+from rlv.baselines.judge import judge_context, judge_solutions
 from rlv.rollouts import EVAL_COLUMNS
-from rlv.sampling import prompt_ids
+from rlv.tasks.chat import prompt_ids
 from rlv.verifier import VERIFICATION_QUESTION, answer_token_ids, verification_suffix_ids
 
 PROBLEMS = ["Compute $3+4$.", "Compute $12-5$.", "Solve $2x+1=7$ for $x$."]
@@ -134,7 +134,7 @@ def test_cli_bad_params_name_the_key(tiny_model_dir, tmp_path, change, key):
 
 
 def test_figures_carry_the_judge_and_drop_its_copied_log_prob(tmp_path):
-    from rlv.aggregate import sweep, verifier_metrics
+    from rlv.analysis.aggregate import sweep, verifier_metrics
     from rlv.figures import FIGURES
     from rlv.figures.parallel_scaling import curve_specs
     from rlv.figures.verifier_quality import scorer_rows

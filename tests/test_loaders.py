@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rlv.cli import main as rlv_main
-from rlv.grading import grade
+from rlv.tasks.grading import grade
 from rlv.tasks.gpqa import LETTERS, load_gpqa, shuffle_options
 from rlv.tasks.jsonl import UnknownLevel, load_jsonl_problems
 from rlv.tasks.loaders import load_aime, load_hf_problems, load_parquet_problems, load_problems

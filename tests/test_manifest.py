@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rlv.figures import FIGURES
-from rlv.figures.manifest import (TARGETS, load_manifest, markdown_table, replace_between_markers, rst_table)
+from rlv.pipeline.manifest import (TARGETS, load_manifest, markdown_table, replace_between_markers, rst_table)
 
 REPO = Path(__file__).resolve().parents[1]
 # figure rules live in figures.smk; those of figures built by their own target beside it, in experiments.smk and
@@ -60,7 +60,7 @@ def test_readme_and_report_front_page_show_the_manifest():
     for name, (render, comment) in TARGETS.items():
         text = (REPO / name).read_text()
         assert replace_between_markers(text, render(ENTRIES), comment) == text, \
-            f"{name} differs from workflow/manifest.yaml: run python -m rlv.figures.manifest"
+            f"{name} differs from workflow/manifest.yaml: run python -m rlv.pipeline.manifest"
     assert "| `results/figures/parallel_scaling.png` | `figure_parallel_scaling` |" in markdown_table(ENTRIES)
     assert ("     - planned" in rst_table(ENTRIES)) == bool(PLANNED)
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from conftest import snakemake
 
-from rlv.experiments import arm_name, base_config, validate_search
+from rlv.analysis.designs import arm_name, base_config, validate_search
 from rlv.figures import FIGURES
-from rlv.method_comparison import method_efficiency, method_pairs, method_table
+from rlv.analysis.method_comparison import method_efficiency, method_pairs, method_table
 
 SEARCH = {"seeds": [3], "verify_coefs": [0.0, 1.0], "bases": {"default": {}},
           "designs": {"rloo": {"base": "default", "label": "RLOO", "rl": {"trainer": "rloo"}, "rationale": "r"},

@@ -12,7 +12,7 @@ import pytest
 from conftest import snakemake
 from matplotlib.image import imread
 
-from rlv.figures.manifest import load_manifest
+from rlv.pipeline.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

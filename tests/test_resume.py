@@ -64,7 +64,7 @@ def test_killed_run_resumes_to_the_same_result(tiny_model_dir, data, tmp_path):
 
 
 def test_checkpoints_of_other_parameters_are_discarded(tmp_path):
-    from rlv.checkpoints import prepare
+    from rlv.training.checkpoints import prepare
 
     directory = tmp_path / "checkpoints"
     assert prepare(directory, {"lr": 1}) is None

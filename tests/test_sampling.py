@@ -3,7 +3,7 @@
 import pandas as pd
 
 from rlv.rollouts import EVAL_COLUMNS
-from rlv.sampling import sample_solutions
+from rlv.inference.sampling import sample_solutions
 
 
 def run(tiny, problems, shard_dir=None):

@@ -11,7 +11,7 @@ import torch
 from rlv.cli import main
 from rlv.models import load_model
 from rlv.rollouts import EVAL_COLUMNS, TRAIN_COLUMNS
-from rlv.separate_verifier import VerifierLoss, encode_rollouts, train_separate_verifier, visiting_order
+from rlv.baselines.separate_verifier import VerifierLoss, encode_rollouts, train_separate_verifier, visiting_order
 from rlv.verifier import VERIFICATION_QUESTION, answer_token_ids, score_solutions, verification_suffix_ids
 
 

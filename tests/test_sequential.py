@@ -17,10 +17,11 @@ from conftest import snakemake
 from test_inverse import _SEGMENT, evaluate
 from test_workflow import planned_jobs
 
-from rlv.budget import finished_within, forced_completion, forced_input, phrase_ids, sample_under_budgets
-from rlv.grading import grade
-from rlv.sequential import adaptive_table, own_base_config, ratio_table, strategy_table
-from rlv.tasks.arithmetic import FINAL_PHRASE, generate
+from rlv.inference.budget import finished_within, forced_completion, forced_input, phrase_ids, sample_under_budgets
+from rlv.tasks.grading import grade
+from rlv.analysis.sequential import adaptive_table, own_base_config, ratio_table, strategy_table
+from rlv.tasks.synthetic import generate
+from rlv.tasks.worked import FINAL_PHRASE
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -92,7 +93,7 @@ def test_budgets_continue_one_reasoning_and_force_only_unfinished_samples(budget
 
 
 def test_budget_rows_are_scored_as_rlv_score_scores_them(budget_rows):
-    from rlv.sampling import prompt_ids
+    from rlv.tasks.chat import prompt_ids
     from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
     rows, model, tokenizer = budget_rows
     row = rows.iloc[5]

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rlv.aggregate import sweep, verifier_metrics
+from rlv.analysis.aggregate import sweep, verifier_metrics
 from rlv.figures import FIGURES
 from rlv.figures.strategies import strategy_curves
 from rlv.figures.verifier_quality import expected_calibration_error, reliability_bins, scorer_rows
@@ -76,7 +76,7 @@ def test_both_figures_write_png_and_pdf(tables, scored, tmp_path):
 
 
 def test_parallel_scaling_marks_the_separate_verifier_only_when_swept(tables, tmp_path):
-    from rlv.efficiency import compute_ratios
+    from rlv.analysis.efficiency import compute_ratios
     from rlv.figures.parallel_scaling import curve_specs
     specs = curve_specs("grpo", "grpo_v", {}, "grpo+verifier")
     assert [(s["run"], s["strategy"], s["score"]) for s in specs if s["run"] == "grpo+verifier"] == [

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rlv.rollouts import TRAIN_COLUMNS, RolloutStore
-from rlv.train import prompt_dataset, trl_config
-from rlv.trainers import TRAINERS
+from rlv.training.run import prompt_dataset, trl_config
+from rlv.training.trainers import TRAINERS
 from rlv.verifier import answer_token_ids, strip_trailing, verification_suffix_ids
 
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rlv.sampling import prompt_ids
+from rlv.tasks.chat import prompt_ids
 from rlv.verifier import (VERIFICATION_QUESTION, answer_token_ids, forward_logits, score_solutions,
                           verification_batch, verification_loss, verification_suffix_ids)
 

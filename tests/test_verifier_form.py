@@ -14,7 +14,7 @@ from snakemake.utils import validate
 from test_config_validation import DELETE, REPO, SCHEMA, with_value
 from test_figures_and_summary import STRATEGIES, scored_samples
 
-from rlv.aggregate import sweep, verifier_metrics
+from rlv.analysis.aggregate import sweep, verifier_metrics
 from rlv.figures import FIGURES
 from rlv.figures.verifier_form import curve_specs, form_scorers, metric_bars
 
@@ -96,7 +96,7 @@ def test_heads_without_a_separate_verifier_stop_snakemake(tmp_path):
 
 
 def test_design_bases_drop_the_heads_with_the_separate_verifier():
-    from rlv.experiments import base_config
+    from rlv.analysis.designs import base_config
     from test_experiments import SEARCH, default_config
     config = base_config({**default_config(), "separate_verifier": {"steps": 3}, "verifier_heads": {"forms": ["bce"]}},
                          SEARCH, "plain")

@@ -1,4 +1,4 @@
-"""Verifier heads (rlv.verifier_heads): BCE and MSE against hand computations, the read-out position against an
+"""Verifier heads (rlv.baselines.verifier_heads): BCE and MSE against hand computations, the read-out position against an
 unpadded forward, training, the separate verifier's visiting order, the safetensors round trip, and
 `rlv score-head` against a brute-force forward per solution."""
 
@@ -14,8 +14,8 @@ from test_separate_verifier import training_rollouts
 from rlv.cli import main
 from rlv.models import load_model
 from rlv.rollouts import EVAL_COLUMNS
-from rlv.separate_verifier import encode_rollouts, train_separate_verifier
-from rlv.verifier_heads import (HEAD_CONFIG, HEAD_WEIGHTS, HeadVerifier, head_batch, head_loss, load_head_verifier,
+from rlv.baselines.separate_verifier import encode_rollouts, train_separate_verifier
+from rlv.baselines.verifier_heads import (HEAD_CONFIG, HEAD_WEIGHTS, HeadVerifier, head_batch, head_loss, load_head_verifier,
                                 save_head, train_verifier_head)
 
 

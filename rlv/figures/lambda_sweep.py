@@ -1,7 +1,7 @@
 """The lambda sweep: reasoner pass@1 (x) against verifier accuracy (y), one point per lambda.
 
 Reads the rows of the `lambda_sweep` design search (results/experiments/lambda_sweep.parquet, one row per
-(design, lambda, seed) arm and one for the warm start) and reduces them with `rlv.experiments.lambda_points`:
+(design, lambda, seed) arm and one for the warm start) and reduces them with `rlv.analysis.designs.lambda_points`:
 each point is the mean over seeds with the 95% seed t-interval as error bars when the search has two or more
 seeds, else the single seed's 95% problem-bootstrap intervals. Each seed's own arm is a small faint dot; the
 warm-started base model (no RL) is a grey reference marker. Verifier accuracy is the share of test samples whose
@@ -16,7 +16,7 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from rlv.experiments import lambda_points
+from rlv.analysis.designs import lambda_points
 from rlv.figures.style import save_figure
 
 

@@ -5,9 +5,9 @@ verifier (weighted vote by exp(mean token log-prob)); the RL^V run with best-of-
 own p("Yes"); pass@N of both runs (dashed) as the upper bound any selection could reach; and, when the
 sweep has it (params `separate_verifier_run`), the base run's samples in a weighted vote by a separately
 trained verifier's p("Yes") (dash-dotted), and (params `judge_run`) in a weighted vote by the p("Yes") of the
-base run as a prompted judge that writes a short verification first (rlv.judge; dash-dotted).
+base run as a prompted judge that writes a short verification first (rlv.baselines.judge; dash-dotted).
 
-Given the compute-ratio table (rlv.efficiency), the figure marks RL^V's strategy that is best at N_max
+Given the compute-ratio table (rlv.analysis.efficiency), the figure marks RL^V's strategy that is best at N_max
 against the base run's majority vote: a horizontal arrow at each accuracy level from N_RLV(a) to
 N_base(a), labelled with the ratio (">" where the base never reaches the level by N_max), and a note
 beside the legend with every level's ratio and the relative accuracy gain at N_max.
@@ -20,7 +20,7 @@ import math
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from rlv.efficiency import best_strategy_at_n_max, curve
+from rlv.analysis.efficiency import best_strategy_at_n_max, curve
 from rlv.figures.style import save_figure
 
 

@@ -5,7 +5,7 @@ the base method's majority vote (its lambda = 0 arm) and of RL^V's best-of-N and
 p("Yes") (the largest-lambda arm), with bootstrap CI bands and both arms' pass@N (dashed) as the ceiling.
 The arrows and the note beside each panel are those of the parallel-scaling figure (`mark_compute_ratio`):
 N_base / N_RL^V at each accuracy RL^V's better strategy at N_max reaches, from the method's rows of the
-compute-ratio table (rlv.method_comparison).
+compute-ratio table (rlv.analysis.method_comparison).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sequential x parallel scaling: accuracy against the token budget with N fixed, and RL^V's ratio per budget.
 
-Reads the tables of the `sequential_tables` rule (rlv.sequential): accuracy per (run, budget, strategy) at N
+Reads the tables of the `sequential_tables` rule (rlv.analysis.sequential): accuracy per (run, budget, strategy) at N
 samples, an answer forced where a budget runs out, and per budget each run's best strategy and the ratio RL^V
 best / base best with its paired bootstrap CI. Left: per run, the best strategy's accuracy at each budget (a
 solid line with the strategy written at each point and the bootstrap CI as a band), its majority vote (thin,

@@ -1,6 +1,6 @@
 """Training dynamics: reward, verification loss and verifier accuracy over optimizer steps, one line per run.
 
-Reads each run's `metrics.csv` (TRL's per-step log written by rlv.train): `reward` is the mean reward of
+Reads each run's `metrics.csv` (TRL's per-step log written by rlv.training.run): `reward` is the mean reward of
 the step's rollouts, `verifier/loss` the Yes/No cross-entropy L_verify and `verifier/accuracy` the share
 of the step's rollouts whose verdict (p("Yes") > p("No")) matches the reward. Runs without the
 verification loss (lambda = 0) log no verifier columns and appear in the reward panel only. Thin lines are

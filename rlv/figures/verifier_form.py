@@ -1,8 +1,8 @@
 """The verifier's form: generative Yes/No vs a BCE classification head vs a regression head, on the same rollouts.
 
 Every form scores the same test samples, the base RL run's (`base_run`), and each was trained from the warm-up
-model on the same training rollouts with the same steps, batch size and rate (rlv.separate_verifier,
-rlv.verifier_heads); the forms differ only in the read-out and the loss. Params `forms`: a list of
+model on the same training rollouts with the same steps, batch size and rate (rlv.baselines.separate_verifier,
+rlv.baselines.verifier_heads); the forms differ only in the read-out and the loss. Params `forms`: a list of
 {run, form} for the pseudo-runs (generative = the separate verifier's p("Yes"), bce = sigmoid of the head,
 regression = the head's output clipped to [0, 1]); forms absent from the sweep are left out. The unified
 verifier (`verifier_run`, RL^V: the policy that also verifies, on its own samples) is drawn for reference.
@@ -10,7 +10,7 @@ verifier (`verifier_run`, RL^V: the policy that also verifies, on its own sample
 Left, from the sweep table: accuracy vs N (log2 axis, bootstrap CI bands) of best-of-N (dotted) and the vote
 weighted by the score (solid) per form, the base run's majority vote (the vote every form should beat, black)
 and its pass@N (an oracle selector, grey dashed). Right, from the verifier table
-(rlv.aggregate.verifier_metrics): verdict accuracy (score > 0.5), AUROC pooled and within a problem per form,
+(rlv.analysis.aggregate.verifier_metrics): verdict accuracy (score > 0.5), AUROC pooled and within a problem per form,
 grouped by metric, plus the base run's mean token log-prob (hatched; no threshold, so no accuracy). A black tick
 on each accuracy bar marks always giving the majority verdict (max(c, 1 - c), c the run's share of correct
 samples = its pass@1 in the sweep); AUROC groups have a line at chance (0.5).

@@ -1,14 +1,14 @@
 """Verifier quality per scorer and run: threshold accuracy, AUROC pooled and within a problem, calibration.
 
-Left, from the sweep's verifier table (rlv.aggregate.verifier_metrics; nothing is recomputed): one bar per
+Left, from the sweep's verifier table (rlv.analysis.aggregate.verifier_metrics; nothing is recomputed): one bar per
 (run, score) in three panels. Scorers: each run's own p("Yes") (for the base RL run that is the base model
 prompted with the verification question after RL without verifier training; for the RL^V run the unified
 verifier), each run's mean token log-prob (the policy's free verifier; no threshold, so no accuracy), and,
 when present, the separately trained verifier's p("Yes") on the base RL run's samples (the pseudo-run
 `separate_verifier_run`; its mean log-prob is the base run's and is not repeated), and the base RL run as a
-prompted judge that writes a short verification before its verdict (the pseudo-run `judge_run`, rlv.judge;
+prompted judge that writes a short verification before its verdict (the pseudo-run `judge_run`, rlv.baselines.judge;
 its mean log-prob is not repeated either), and the BCE and regression verifier heads' scores (`head_runs`,
-rlv.verifier_heads; likewise). Accuracy bars carry a tick
+rlv.baselines.verifier_heads; likewise). Accuracy bars carry a tick
 at the accuracy of always giving the majority verdict (max(c, 1 - c), c the share of correct samples); AUROC
 panels a line at chance (0.5). The within-problem AUROC averages over problems with both correct and wrong
 samples (their number is in the row label); it is what best-of-N needs, since a verifier that only knows a

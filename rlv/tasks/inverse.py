@@ -26,7 +26,7 @@ longer worked solution: the equation restated, the same steps, the value of x st
 Budget forcing appends that phrase to a cut-off reasoning, so a model warmed up on these solutions writes the
 boxed answer next.
 
-Splits are disjoint by the same text hash as the expression family (`rlv.tasks.arithmetic.in_test_split`).
+Splits are disjoint by the same text hash as the expression family (`rlv.tasks.worked.in_test_split`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from rlv.tasks.arithmetic import FINAL_PHRASE, MAX_VALUE, _multiplication_step, in_test_split
+from rlv.tasks.worked import FINAL_PHRASE, MAX_VALUE, in_test_split, multiplication_step
 
 LEVELS = (1, 2, 3, 4, 5)
 SUBJECT = "Algebra"
@@ -76,22 +76,22 @@ def random_problem_with_check(rng: random.Random, level: int) -> tuple[str, list
     if level <= 2:
         c = a * x
         return (f"Solve ${a}x={c}$ for $x$.", division_steps(c, a), x,
-                [_multiplication_step(x, a), f"This matches ${c}$."])
+                [multiplication_step(x, a), f"This matches ${c}$."])
     b = rng.randint(1, 99)
     if level == 3:
         c = a * x + b
         return (f"Solve ${a}x+{b}={c}$ for $x$.", [f"${c}-{b}={a * x}$."] + division_steps(a * x, a), x,
-                [_multiplication_step(x, a), f"${a * x}+{b}={c}$.", f"This matches ${c}$."])
+                [multiplication_step(x, a), f"${a * x}+{b}={c}$.", f"This matches ${c}$."])
     if level == 4:
         b = min(b, a * x - 1)  # keep c positive
         c = a * x - b
         return (f"Solve ${a}x-{b}={c}$ for $x$.", [f"${c}+{b}={a * x}$."] + division_steps(a * x, a), x,
-                [_multiplication_step(x, a), f"${a * x}-{b}={c}$.", f"This matches ${c}$."])
+                [multiplication_step(x, a), f"${a * x}-{b}={c}$.", f"This matches ${c}$."])
     x = rng.randint(1, MAX_VALUE // a - b)
     c = a * (x + b)
     steps = division_steps(c, a) + [f"${x + b}-{b}={x}$."]
     return (f"Solve ${a}(x+{b})={c}$ for $x$.", steps, x,
-            [f"${x}+{b}={x + b}$.", _multiplication_step(x + b, a), f"This matches ${c}$."])
+            [f"${x}+{b}={x + b}$.", multiplication_step(x + b, a), f"This matches ${c}$."])
 
 
 def verbose_solution(problem: str, steps: list[str], x: int, check: list[str]) -> str:

@@ -90,7 +90,7 @@ def record_from_mapping(record, where: str, fallback_id: str, *, id_field: str |
 
     solution = _text(record, "solution", where, required=False)
     if record.get("answer") is None and answer_from_solution:
-        from rlv.grading import extract_boxed
+        from rlv.tasks.grading import extract_boxed
         answer = extract_boxed(solution)
         if answer is None or not answer.strip():
             raise _error(where, "solution", "no answer field and no \\boxed{} answer in the solution")

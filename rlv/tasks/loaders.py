@@ -2,7 +2,7 @@
 
 `spec` is one entry of the config's `datasets` section; `source` picks the reader:
 
-    synthetic  the seeded arithmetic generator (`rlv.tasks.arithmetic.generate`; handled by `rlv data`)
+    synthetic  the seeded arithmetic generator (`rlv.tasks.synthetic.generate`; handled by `rlv data`)
     math_dir   Hendrycks' MATH directory tree {path}/{split}/{subject}/{n}.json  (`rlv.tasks.math_dir`)
     jsonl      one JSON object per line with MATH500's fields                   (`rlv.tasks.jsonl`)
     parquet    a Parquet file with the same fields (read with pyarrow, row by row as the JSONL loader)

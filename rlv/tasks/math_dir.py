@@ -5,7 +5,7 @@ Each file is one JSON object with `problem`, `level` ("Level 1".."Level 5"), `ty
 
 - id: "{split}/{subject dir}/{n}.json", the same form as MATH500's `unique_id`, so a MATH500 problem and
   its MATH test file share one id;
-- answer: the content of the last `\\boxed{}` (or `\\fbox{}`) of the solution, via `rlv.grading.extract_boxed`;
+- answer: the content of the last `\\boxed{}` (or `\\fbox{}`) of the solution, via `rlv.tasks.grading.extract_boxed`;
   a few real solutions write `\\boxed 5` without braces, which is read as the token after `\\boxed`;
 - level: the N of "Level N". Real MATH has a handful of problems at "Level ?" (no level was assigned).
   The record needs a level in 1..5 and we will not invent one, so they are skipped by default and their
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlv.grading import extract_boxed
+from rlv.tasks.grading import extract_boxed
 from rlv.tasks.jsonl import UnknownLevel, parse_level
 from rlv.tasks.records import PROBLEM_COLUMNS, validate_problems
 

@@ -1,5 +1,6 @@
 """The one problem record every task produces: MATH's fields (problem, solution, answer, level, subject)
-plus a stable id. `validate_problems` checks a frame of them and names the source and row of any fault."""
+plus a stable id. `validate_problems` checks a frame of them and names the source and row of any fault;
+`select_levels` keeps the problems at some levels (an easy-to-hard run's training set)."""
 
 import pandas as pd
 
@@ -36,3 +37,13 @@ def _is_level(value) -> bool:
         return float(value).is_integer() and 1 <= int(value) <= 5
     except (TypeError, ValueError):
         return False
+
+
+def select_levels(problems, levels: list[int], key: str):
+    """The rows of a problem frame at `levels`; every level must have problems (the error names `key`)."""
+    present = set(problems["level"].unique())
+    missing = sorted(set(levels) - present)
+    if missing:
+        raise ValueError(f"config key {key}: levels {missing} have no training problems "
+                         f"(the train dataset has levels {sorted(int(v) for v in present)})")
+    return problems[problems["level"].isin(levels)].reset_index(drop=True)

@@ -7,7 +7,7 @@ import shlex
 
 import yaml
 
-from rlv.experiments import validate_search
+from rlv.analysis.designs import validate_search
 from rlv.generalization import check_generalization, comparison_on, comparisons, dataset_family, eval_runs as runs_on
 
 RL_RUNS = list(config["rl"]["runs"])
@@ -49,7 +49,7 @@ if "separate_verifier" in config:
         )
     SEPARATE_VERIFIER = f"{config['figures']['parallel_scaling']['base_run']}+verifier"
 # The prompted-judge baseline (config key judge, optional): the base RL run writes a short verification of each
-# of its samples on figures.parallel_scaling.dataset, then answers the verification question (rlv/judge.py);
+# of its samples on figures.parallel_scaling.dataset, then answers the verification question (rlv/baselines/judge.py);
 # the pseudo-run `{base_run}+judge`, scored only on that dataset.
 JUDGE = None
 if "judge" in config:
@@ -61,7 +61,7 @@ if "judge" in config:
     JUDGE = f"{config['figures']['parallel_scaling']['base_run']}+judge"
 SCORED_RUNS = EVAL_RUNS + ([SEPARATE_VERIFIER] if SEPARATE_VERIFIER else []) + ([JUDGE] if JUDGE else [])
 # The verifier's form (config key verifier_heads, optional): per form (bce, regression) the separate verifier's
-# training with a scalar head in place of the Yes/No answer (rlv/verifier_heads.py); its score of the base run's
+# training with a scalar head in place of the Yes/No answer (rlv/baselines/verifier_heads.py); its score of the base run's
 # samples on figures.parallel_scaling.dataset alone is the pseudo-run `{base_run}+{form}` (HEAD_RUNS: form -> run).
 HEAD_RUNS = {}
 HEAD_NAMES = {"bce": "BCE head", "regression": "regression head"}
@@ -135,7 +135,7 @@ wildcard_constraints:
     split="train|test",
 
 
-# VinePPO's keys (rlv/vineppo.py) belong to vineppo runs only
+# VinePPO's keys (rlv/training/vineppo.py) belong to vineppo runs only
 for _run in RL_RUNS:
     _spec = {**config["rl"]["defaults"], **config["rl"]["runs"][_run]}
     for _key in sorted(key for key in _spec if key.startswith("vine_")):
@@ -308,7 +308,7 @@ def design_base_inputs(wildcards) -> dict:
 
 
 # Sequential x parallel scaling and adaptive length (config key sequential_parallel, optional; target
-# sequential_parallel in workflow/rules/sequential.smk). models: own runs a base of its own (rlv.sequential.
+# sequential_parallel in workflow/rules/sequential.smk). models: own runs a base of its own (rlv.analysis.sequential.
 # own_base_config) in SEQUENTIAL_ROOT; models: main samples this DAG's own models.
 SEQUENTIAL = config.get("sequential_parallel")
 SEQUENTIAL_ROOT = "results/experiments/sequential_parallel"

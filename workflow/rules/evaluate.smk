@@ -1,6 +1,6 @@
 rule sample:
     """N_max solutions per test problem from one model, graded against the reference answers; on the hf
-    backend also self-scored in the same pass (rlv.decoding), which rule score then keeps."""
+    backend also self-scored in the same pass (rlv.inference.decoding), which rule score then keeps."""
     input:
         model="results/models/{run}",
         data="results/data/{dataset}.parquet",

@@ -125,7 +125,7 @@ rule lambda_sweep:
 
 rule method_comparison:
     """Per method (design) of a search: the base method (lambda 0) against RL^V (largest lambda), the
-    iso-accuracy compute ratios N_base / N_RL^V (rlv/efficiency.py) and one Markdown row per method."""
+    iso-accuracy compute ratios N_base / N_RL^V (rlv/analysis/efficiency.py) and one Markdown row per method."""
     input:
         search=lambda w: SEARCHES[w.search],
         sweeps=lambda w: search_outputs(w.search, "sweep"),

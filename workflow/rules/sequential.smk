@@ -1,7 +1,7 @@
 # Sequential x parallel scaling and adaptive length (config key sequential_parallel), one target outside rule all:
 #     snakemake --cores all sequential_parallel
-# Budget-forced samples (rlv/budget.py) of the two compared runs -> per-budget strategies, the compute-optimal
-# ratio and the adaptive-length table (rlv/sequential.py) -> two figures. With models: own the runs come from a base
+# Budget-forced samples (rlv/inference/budget.py) of the two compared runs -> per-budget strategies, the compute-optimal
+# ratio and the adaptive-length table (rlv/analysis/sequential.py) -> two figures. With models: own the runs come from a base
 # of its own, run as an ordinary DAG in results/experiments/sequential_parallel/ (its own warm-up and RL runs).
 
 if SEQUENTIAL:

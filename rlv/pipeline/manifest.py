@@ -1,5 +1,5 @@
 """The figure manifest (workflow/manifest.yaml) as tables: Markdown for the README, reStructuredText for the
-report's front page. `python -m rlv.figures.manifest` rewrites both between their marker lines; the tests
+report's front page. `python -m rlv.pipeline.manifest` rewrites both between their marker lines; the tests
 fail when either drifts from the manifest. A built figure may name a `target` (a rule outside rule all that
 builds it, e.g. an experiment too long for the default run); its status cell says so.
 """

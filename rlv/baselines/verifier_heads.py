@@ -3,7 +3,7 @@
 The paper's ablation of the verifier's form compares RL^V's generative verifier (p("Yes") as the next token
 after a verification question) with a discriminative one. Here each form starts from the warm-up base model,
 trains on the training rollouts of the base RL run and fine-tunes the whole backbone, exactly as the
-separate verifier does (rlv.separate_verifier: the same re-encoding of the stored text, the same AdamW at a
+separate verifier does (rlv.baselines.separate_verifier: the same re-encoding of the stored text, the same AdamW at a
 constant rate without weight decay, gradient norm clipped at 1, the same seeded visiting order, steps and
 batch size); only the read-out and the loss differ:
 
@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from rlv.separate_verifier import encode_rollouts, optimize
+from rlv.baselines.separate_verifier import encode_rollouts, optimize
 from rlv.verifier import verification_batch
 
 FORMS = ("bce", "regression")

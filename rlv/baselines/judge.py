@@ -15,11 +15,11 @@ The judge and verdict suffixes are `rlv.verifier.verification_suffix_ids` with t
 stripped EOS is re-opened by the suffix, as in `rlv.verifier.verification_batch`. The verdict is read as in
 the rest of the project: p("Yes") and p("No") are the full-vocabulary softmax entries of the single tokens
 "Yes" and "No" at the last position of the verdict input (not renormalised over the two). Writing and verdict
-are one pass of the project's decoder (`rlv.decoding.sample_and_score` with the verdict suffix): each
+are one pass of the project's decoder (`rlv.inference.decoding.sample_and_score` with the verdict suffix): each
 verification is scored on its own cache when it ends, so the verdict runs only the verdict suffix. So the only difference from the base RL model's
 own p("Yes") (rule `score`) is the verification turn it writes first.
 
-Generation (`rlv.decoding`): temperature 0 is greedy decoding (our default: the judge is then a deterministic function of the
+Generation (`rlv.inference.decoding`): temperature 0 is greedy decoding (our default: the judge is then a deterministic function of the
 solution, as every other scorer is); temperature > 0 samples from the full softmax at that temperature (top-k
 and top-p off). Samples are sorted by context length (ties in input order) and judged in batches of
 `batch_size`; batch b is seeded with a hash of (seed, b), so a config and seed give the same verifications
@@ -33,7 +33,7 @@ import hashlib
 
 import torch
 
-from rlv.decoding import sample_and_score
+from rlv.inference.decoding import sample_and_score
 from rlv.verifier import answer_token_ids, forward_logits, strip_trailing, verification_batch, verification_suffix_ids
 
 DEFAULT_PROMPT = "Check this solution: put its answer back into the problem and work it out."

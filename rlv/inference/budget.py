@@ -3,8 +3,8 @@
 Sequential scaling gives the model more tokens to think; the paper's long-CoT experiments sample under a
 budget B and, where the reasoning has not ended by then, force an answer. Algorithm, per problem:
 
-1. Sample N completions once, up to B_max = max(budgets) tokens (`rlv.sampling.generate`, ancestral sampling
-   at the eval temperature, as `rlv.sampling`), each cut after its first end-of-turn token.
+1. Sample N completions once, up to B_max = max(budgets) tokens (`rlv.inference.sampling.generate`, ancestral sampling
+   at the eval temperature, as `rlv.inference.sampling`), each cut after its first end-of-turn token.
 2. For each budget b, each sample is read at b. A sample that ended (end-of-turn) within b tokens is finished:
    its completion is unchanged. Otherwise its first b tokens (the reasoning so far) are followed by the
    forced-answer phrase (config `answer_phrase`, the phrase the warm-up's solutions close with, e.g. "The final
@@ -32,8 +32,9 @@ import hashlib
 import pandas as pd
 import torch
 
-from rlv.grading import extract_boxed, grade
-from rlv.sampling import generate, prompt_ids
+from rlv.tasks.grading import extract_boxed, grade
+from rlv.inference.sampling import generate
+from rlv.tasks.chat import prompt_ids
 from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 BUDGET_COLUMNS = ["run", "dataset", "problem_id", "sample", "budget", "prompt", "completion", "completion_ids",

@@ -4,11 +4,11 @@ largest lambda).
 
 For each design (method) on its base, with the search's first seed: the base method is the lambda = 0 arm,
 RL^V the largest-lambda arm. `method_efficiency` computes the iso-accuracy compute ratio N_base / N_RL^V of
-`rlv.efficiency.compute_ratios` (the base method's majority vote against RL^V's best-of-N and weighted vote by
+`rlv.analysis.efficiency.compute_ratios` (the base method's majority vote against RL^V's best-of-N and weighted vote by
 p(Yes)) per method, from the base's sweep table. `method_table` writes one Markdown row per method: pass@1 of
 both arms, the base method's majority vote and RL^V's weighted vote and best-of-N at N_max, the relative gain
 of RL^V's better strategy at N_max over majority, and the compute ratios at the accuracy levels RL^V's curve
-reaches (that strategy; "n/a" where the base curve's crossing is undefined, see `rlv.efficiency`).
+reaches (that strategy; "n/a" where the base curve's crossing is undefined, see `rlv.analysis.efficiency`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlv.efficiency import best_strategy_at_n_max, compute_ratios, curve
-from rlv.experiments import arm_name
+from rlv.analysis.efficiency import best_strategy_at_n_max, compute_ratios, curve
+from rlv.analysis.designs import arm_name
 
 VERIFIER_STRATEGIES = ("best_of_n:p_yes", "weighted_vote:p_yes")
 
@@ -79,7 +79,7 @@ def method_table(search: dict, sweeps: dict[str, pd.DataFrame], efficiency: pd.D
              f"{search['seeds'][0]}), on the {dataset} split; votes at N = N_max. Gain: RL^V's better p(Yes) "
              "strategy at N_max over the base method's majority vote, relative. Compute ratio: N_base / N_RL^V at "
              "each accuracy RL^V's better strategy reaches at N = 1, 2, 4, ... (`>`: the base method never gets "
-             "there by N_max; `<`: it is already above it at N = 1; n/a: undefined, see rlv/efficiency.py).", "",
+             "there by N_max; `<`: it is already above it at N = 1; n/a: undefined, see rlv/analysis/efficiency.py).", "",
              "| method | pass@1 base | pass@1 RL^V | majority (base) | weighted vote p(Yes) (RL^V) | "
              "best-of-N p(Yes) (RL^V) | gain | N_base / N_RL^V |",
              "|---|---|---|---|---|---|---|---|"]

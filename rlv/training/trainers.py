@@ -23,7 +23,7 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
   `fused_layout`), get their verdict from a separate pass. `fuse_verification=False` runs the
   separate pass for every row (the reference the fused path is tested against).
 
-`VinePPOVerifierTrainer` is GRPO's trainer with `rlv.vineppo.VinePPOMixin` in front: per-token advantages
+`VinePPOVerifierTrainer` is GRPO's trainer with `rlv.training.vineppo.VinePPOMixin` in front: per-token advantages
 from Monte Carlo step values replace GRPO's group-normalized ones, and the rest (PPO-clip loss, L_verify,
 rollout store) is the same code path.
 
@@ -36,10 +36,10 @@ from __future__ import annotations
 import torch
 from trl import GRPOTrainer, RLOOTrainer
 
-from rlv.grading import extract_boxed
+from rlv.tasks.grading import extract_boxed
 from rlv.verifier import (answer_token_ids, forward_logits, fused_layout, strip_trailing, verification_batch,
                           verification_loss, verification_suffix_ids)
-from rlv.vineppo import VinePPOMixin
+from rlv.training.vineppo import VinePPOMixin
 
 
 class VerificationMixin:

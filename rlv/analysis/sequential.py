@@ -1,17 +1,17 @@
-"""Sequential x parallel scaling and adaptive length, from budget-forced samples (rlv.budget).
+"""Sequential x parallel scaling and adaptive length, from budget-forced samples (rlv.inference.budget).
 
 Input: per run, one row per (problem, sample, budget) with answer, correct, p_yes, mean_logprob, forced,
 reasoning_tokens and forced_tokens; N = the samples per problem (fixed), budgets b_1 < ... < b_K.
 
 Per budget (`strategy_table`): every test-time strategy of `sweep.strategies` (pass@N excepted, it is no
 strategy; it is kept as a reference row) on the whole pool of N samples at that budget, one value per problem
-(`rlv.claims.per_problem_at_n_max`: at n = N every strategy is a function of the pool), its mean with a
+(`rlv.analysis.claims.per_problem_at_n_max`: at n = N every strategy is a function of the pool), its mean with a
 percentile bootstrap CI over problems, and the mean tokens per problem spent (sum over the N samples of
 reasoning + forced tokens).
 
 Compute-optimal strategy per budget (`ratio_table`): for each budget and run the strategy with the highest mean
 accuracy (first in config order on ties); the ratio = mean accuracy of the verifier run's best / the base run's
-best, with a paired percentile bootstrap CI over problems (`rlv.claims.relative_gain`; ratio = 1 + gain). Each
+best, with a paired percentile bootstrap CI over problems (`rlv.analysis.claims.relative_gain`; ratio = 1 + gain). Each
 run's best is picked on the same test problems the ratio is measured on, which favours both runs alike; the CI
 does not include that choice.
 
@@ -38,9 +38,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from rlv.aggregate import bootstrap_ci
-from rlv.claims import per_problem_at_n_max, relative_gain
-from rlv.experiments import _merge
+from rlv.analysis.aggregate import bootstrap_ci
+from rlv.analysis.claims import per_problem_at_n_max, relative_gain
+from rlv.analysis.designs import _merge
 
 MAIN_DAG_ONLY = ("separate_verifier", "judge", "verifier_heads")  # baselines of the main DAG's other runs
 

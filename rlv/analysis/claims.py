@@ -7,7 +7,7 @@ How each claim is measured (base = the base RL run, RL^V = the run trained with 
     runs answer the same problems) of the ratio of mean per-problem values. At N = N_max every strategy
     is a deterministic function of the whole pool, so these per-problem values average to the sweep's
     accuracies there. The best strategy is picked on the same test problems, which favours RL^V slightly.
-  - "8-32x more efficient": the iso-accuracy compute ratio N_base(a) / N_RLV(a) of rlv.efficiency for
+  - "8-32x more efficient": the iso-accuracy compute ratio N_base(a) / N_RLV(a) of rlv.analysis.efficiency for
     the same two strategies, over the accuracy levels RL^V reaches at each measured N. No CI: a point
     estimate read off the two curves.
   - easy-to-hard, out-of-domain: the same relative gain on the configured harder / out-of-domain dataset,
@@ -17,7 +17,7 @@ How each claim is measured (base = the base RL run, RL^V = the run trained with 
     positive but insignificant gain is no evidence). Where neither run solves a problem the gain is 0/0:
     not reproduced.
   - "1.2-1.6x" (sequential x parallel scaling, target `sequential_parallel`): at each token budget, the
-    accuracy ratio of RL^V's best strategy at fixed N over the base run's best (rlv.sequential.ratio_table,
+    accuracy ratio of RL^V's best strategy at fixed N over the base run's best (rlv.analysis.sequential.ratio_table,
     paired bootstrap CI over problems). The claim spans budgets, so its verdict takes the gain verdict
     below with t = 0.2 at each budget: reproduced if some budget is reproduced, partly if some budget is
     at least partly, not reproduced otherwise; every budget's ratio is listed. Until the target has run
@@ -41,8 +41,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from rlv.aggregate import best_of_n, encode_answers, subset_indices, votes
-from rlv.efficiency import best_strategy_at_n_max, parse_strategy
+from rlv.analysis.aggregate import best_of_n, encode_answers, subset_indices, votes
+from rlv.analysis.efficiency import best_strategy_at_n_max, parse_strategy
 
 VERIFIER_STRATEGIES = ("best_of_n:p_yes", "weighted_vote:p_yes")
 GAIN_THRESHOLD = 0.20
