@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 from rlv.models import load_model
+from rlv.training.params import RLParams
 from rlv.training.run import correctness_reward, prompt_dataset, trl_config
 from rlv.training.trainers import TRAINERS
 from rlv.verifier import fused_layout
@@ -65,9 +66,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=2, help="updates per variant and step; the fastest counts")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    params = {"trainer": "grpo", "steps": args.steps, "learning_rate": 1e-4, "prompts_per_step": 16,
-              "num_generations": 8, "max_completion_length": 160, "temperature": 1.0, "beta": 0.0, "seed": 0,
-              "checkpoint_every": 10_000}
+    params = RLParams(trainer="grpo", verify_coef=1.0, steps=args.steps, learning_rate=1e-4, prompts_per_step=16,
+                      num_generations=8, max_completion_length=160, temperature=1.0, beta=0.0, seed=0,
+                      checkpoint_every=10_000)
     model, tokenizer = load_model(args.base)
     trainer = TRAINERS["grpo"](model=model, reward_funcs=[correctness_reward],
                                args=trl_config(params, tempfile.mkdtemp(prefix="rlv-bench-")),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the tests need beyond Python: Chromium, to open the Snakemake report in a real browser, and
-# SLURM (munge, MariaDB, slurmdbd, slurmctld, slurmd) for the test cluster that tests/test_slurm.py starts with
+# SLURM (munge, MariaDB, slurmdbd, slurmctld, slurmd) for the test cluster that tests/workflow/test_slurm.py starts with
 # scripts/slurm-cluster.sh. Installs only what is missing; needs root (or sudo).
 set -euo pipefail
 SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)

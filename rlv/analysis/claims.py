@@ -12,7 +12,7 @@ How each claim is measured (base = the base RL run, RL^V = the run trained with 
     estimate read off the two curves.
   - easy-to-hard, out-of-domain: the same relative gain on the configured harder / out-of-domain dataset,
     between the runs the claim names (easy-to-hard: runs trained on the low levels only; see
-    rlv.generalization), else those of parallel sampling; the paper states these qualitatively, so the
+    rlv.pipeline.plan), else those of parallel sampling; the paper states these qualitatively, so the
     claim is reproduced when the gain's CI lies above 0 and not reproduced otherwise (no "partly": a
     positive but insignificant gain is no evidence). Where neither run solves a problem the gain is 0/0:
     not reproduced.

@@ -25,10 +25,6 @@ is generated once), plus the forced-answer tokens of every budget visited, b_1..
 answer out of every unfinished sample; those tokens are spent whether or not the search stops there). Verifier
 forward passes are not counted. A fixed budget b_k spends min(L, b_k) plus the forced tokens of b_k alone.
 Thresholds tau are swept; tau above 1 never stops early (always b_K, with every budget's forced tokens paid).
-
-`own_base_config`: with `sequential_parallel.models: own` the models come from a base of their own, an ordinary
-workflow config (this one, `overrides` laid over it) run in its own directory: only the two compared runs,
-sampled on the one dataset, and none of the main DAG's baselines or comparisons, which name its other runs.
 """
 
 from __future__ import annotations
@@ -40,28 +36,6 @@ import pandas as pd
 
 from rlv.analysis.aggregate import bootstrap_ci
 from rlv.analysis.claims import per_problem_at_n_max, relative_gain
-from rlv.analysis.designs import _merge
-
-MAIN_DAG_ONLY = ("separate_verifier", "judge", "verifier_heads")  # baselines of the main DAG's other runs
-
-
-def own_base_config(config: dict) -> dict:
-    """The workflow config of sequential_parallel's own base (models: own): see the module docstring."""
-    spec = config["sequential_parallel"]
-    out = _merge(config, spec.get("overrides") or {})
-    runs = {run: out["rl"]["runs"][run] for run in (spec["base_run"], spec["verifier_run"])}
-    out["rl"]["runs"] = runs
-    if out.get("datasets"):  # train and the sampled dataset; without the section: the synthetic splits
-        out["datasets"] = {name: out["datasets"][name] for name in dict.fromkeys(["train", spec["dataset"]])}
-    out["eval"].update(datasets=[spec["dataset"]], runs=list(runs))
-    out["eval"].pop("runs_by_dataset", None)
-    out["figures"] = {"parallel_scaling": {"dataset": spec["dataset"], "base_run": spec["base_run"],
-                                           "verifier_run": spec["verifier_run"]}}
-    for key in MAIN_DAG_ONLY:
-        out.pop(key, None)
-    out["sequential_parallel"] = {key: value for key, value in spec.items() if key != "overrides"}
-    out["sequential_parallel"]["models"] = "main"
-    return out
 
 
 def _budgets(frame: pd.DataFrame) -> list[int]:

@@ -1,6 +1,6 @@
 """Generalization (the paper's easy-to-hard and out-of-domain results): accuracy against N, one panel per
 comparison: in-domain (figures.parallel_scaling), out-of-domain and easy-to-hard (figures.claims; see
-rlv.generalization for what each trains and tests on).
+rlv.pipeline.plan for what each trains and tests on).
 
 Each panel draws, from its dataset's sweep table, the curves of the parallel-scaling figure
 (rlv.figures.parallel_scaling.curve_specs): the base RL run's majority vote and its vote weighted by

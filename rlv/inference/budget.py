@@ -120,14 +120,3 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
                              tokenizer.pad_token_id, score_batch_size)
     frame = frame.assign(**scores, run=run, dataset=dataset, seed=seed)[BUDGET_COLUMNS]
     return frame.sort_values(["budget", "problem_id", "sample"], ignore_index=True)
-
-
-def run_budgets(model_dir: str, problems: pd.DataFrame, params: dict, run: str, dataset: str, log=None) -> pd.DataFrame:
-    """`sample_under_budgets` with a model directory and the stage's params (rule sample_budgets)."""
-    from rlv.models import load_model
-    torch.set_num_threads(params.get("threads", 1))
-    model, tokenizer = load_model(model_dir)
-    return sample_under_budgets(model, tokenizer, problems, params["budgets"], params["num_samples"],
-                                params["temperature"], params["forced_tokens"], params["answer_phrase"],
-                                params["batch_size"], params["seed"], params.get("instruction", ""),
-                                params.get("score_batch_size", 64), run, dataset, log)

@@ -164,12 +164,6 @@ class VllmEngine:
             self.process = None
 
 
-def engine_from_params(model: str | Path, params: dict, log: str | Path | None = None) -> VllmEngine:
-    """The engine an `rlv sample`/`rlv score` job asks for: eval.vllm_python, eval.vllm_engine_args, the seed."""
-    return VllmEngine(model, params.get("vllm_python", DEFAULT_PYTHON), seed=params.get("seed", 0),
-                      engine_args=params.get("vllm_engine_args"), threads=params.get("threads"), log=log)
-
-
 def score_solutions(engine: VllmEngine, prompts: list[list[int]], completions: list[list[int]], suffix: list[int],
                     yes_id: int, no_id: int, drop_ids: set[int]) -> dict[str, list[float]]:
     """p("Yes"), p("No") and the solution's mean token log-prob, as rlv.verifier.score_solutions defines them."""

@@ -1,7 +1,8 @@
-"""The figure manifest (workflow/manifest.yaml) as tables: Markdown for the README, reStructuredText for the
-report's front page. `python -m rlv.pipeline.manifest` rewrites both between their marker lines; the tests
-fail when either drifts from the manifest. A built figure may name a `target` (a rule outside rule all that
-builds it, e.g. an experiment too long for the default run); its status cell says so.
+"""The figure manifest (workflow/manifest.yaml): paper claim -> figure -> rule -> the module that draws it, the
+modules that compute its tables, its test -> caption; and the same as tables, Markdown for the README and
+reStructuredText for the report's front page. `python -m rlv.pipeline.manifest` rewrites both between their
+marker lines; the tests fail when either drifts from the manifest. A built figure may name a `target` (a rule
+outside rule all that builds it, e.g. an experiment too long for the default run); its status cell says so.
 """
 
 from __future__ import annotations
@@ -22,33 +23,50 @@ def load_manifest(path: Path = MANIFEST) -> list[dict]:
     for entry in entries:
         if entry.get("status") not in STATUSES:
             raise ValueError(f"{path}: figure {entry.get('name')!r} has status {entry.get('status')!r}, not one of {STATUSES}")
-        if entry["status"] == "built" and not {"caption", "category"} <= set(entry):
-            raise ValueError(f"{path}: built figure {entry['name']!r} needs a caption and a category")
+        if entry["status"] == "built" and not {"caption", "category", "module", "tables", "test"} <= set(entry):
+            raise ValueError(f"{path}: built figure {entry['name']!r} needs a caption, a category, its module, "
+                             "the modules of its tables and its test")
         if "target" in entry and (entry["status"] != "built" or not str(entry["target"]).isidentifier()):
             raise ValueError(f"{path}: figure {entry['name']!r}: target must be a rule name, on a built figure only")
     return entries
 
 
+def rule_all_figures(entries: list[dict]) -> list[str]:
+    """The built figures that rule all builds (those with a `target` are that target's)."""
+    return [entry["name"] for entry in entries if entry["status"] == "built" and not entry.get("target")]
+
+
+def report_options(entries: list[dict]) -> dict[str, dict]:
+    """report() keywords per built figure; captions relative to workflow/rules/, where the rules are."""
+    return {entry["name"]: {"caption": str(Path("..", "..", entry["caption"])), "category": entry["category"]}
+            for entry in entries if entry["status"] == "built"}
+
+
+COLUMNS = ("paper claim", "figure", "rule", "drawn by", "tables from", "test", "status")
+
+
 def _cells(entry: dict) -> list[str]:
+    """The table's cells of one entry; file and rule names quoted as code (`-` where there is none)."""
     built = entry["status"] == "built"
-    figure = f"results/figures/{entry['name']}.png" if built else "-"
+    code = lambda names: ", ".join(f"`{name}`" for name in names) or "-"  # noqa: E731
     status = f"built by target {entry['target']} (not in rule all)" if entry.get("target") else entry["status"]
-    return [entry["claim"], figure, entry["rule"], entry.get("caption", "-"), status]
+    return [entry["claim"], code([f"results/figures/{entry['name']}.png"] if built else []), code([entry["rule"]]),
+            code([entry["module"]] if built else []), code(entry.get("tables", [])),
+            code([entry["test"]] if built else []), status]
 
 
 def markdown_table(entries: list[dict]) -> str:
-    rows = ["| paper claim | figure | rule | caption | status |", "|---|---|---|---|---|"]
-    rows += ["| " + " | ".join(f"`{c}`" if i in (1, 2, 3) and c != "-" else c for i, c in enumerate(_cells(e))) + " |"
-             for e in entries]
+    rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    rows += ["| " + " | ".join(_cells(entry)) + " |" for entry in entries]
     return "\n".join(rows)
 
 
 def rst_table(entries: list[dict]) -> str:
-    rows = [".. list-table:: Figure manifest: paper claim, figure, rule, caption, status", "   :header-rows: 1", "",
-            "   * - paper claim", "     - figure", "     - rule", "     - caption", "     - status"]
+    rows = [f".. list-table:: Figure manifest: {', '.join(COLUMNS)}", "   :header-rows: 1", ""]
+    rows += [f"   * - {COLUMNS[0]}"] + [f"     - {column}" for column in COLUMNS[1:]]
     for entry in entries:
-        cells = _cells(entry)
-        rows += [f"   * - {cells[0]}"] + [f"     - {c}" for c in cells[1:]]
+        cells = [cell.replace("`", "``") for cell in _cells(entry)]
+        rows += [f"   * - {cells[0]}"] + [f"     - {cell}" for cell in cells[1:]]
     return "\n".join(rows)
 
 

@@ -1,10 +1,11 @@
 """One RL run: TRL config from the run's parameters, the grading reward, the rollout store, atomic outputs.
 
-Parameters (a dict, from the workflow config): trainer ("grpo" | "rloo" | "vineppo"), verify_coef (lambda), steps,
-learning_rate, prompts_per_step, num_generations, max_completion_length, temperature, beta, epsilon,
-num_iterations, loss_type (GRPO and VinePPO), checkpoint_every, instruction, seed, threads, train_levels (train
-only on the problems at these levels, for easy-to-hard; default every level), and for VinePPO
-vine_mc_samples, vine_max_steps and vine_step_markers (see `rlv.training.vineppo`). The model directory
+Parameters (`rlv.training.params.RLParams`, one field per key of an RL run's config, with the defaults): trainer ("grpo" |
+"rloo" | "vineppo"), verify_coef (lambda), steps, learning_rate, prompts_per_step, num_generations,
+max_completion_length, temperature, beta, epsilon, num_iterations, loss_type (GRPO and VinePPO), checkpoint_every,
+use_vllm and vllm_mode (TRL's vLLM rollouts, GPU only), instruction, seed, threads, train_levels (train only on the
+problems at these levels, for easy-to-hard; default every level), and for VinePPO vine_mc_samples, vine_max_steps
+and vine_step_markers (None: VinePPO's own defaults, `rlv.training.vineppo`). The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
 verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run
 resumes from its last checkpoint (see `rlv.training.checkpoints`).
@@ -12,6 +13,7 @@ resumes from its last checkpoint (see `rlv.training.checkpoints`).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from rlv.tasks.chat import problem_messages
 from rlv.tasks.grading import reward as grade_rewards
 from rlv.tasks.records import select_levels
 from rlv.training import checkpoints
+from rlv.training.params import RLParams
 from rlv.training.trainers import TRAINERS
 
 
@@ -61,55 +64,56 @@ def prompt_dataset(problems: pd.DataFrame, instruction: str) -> Dataset:
     })
 
 
-def trl_config(params: dict, output_dir: str):
+def trl_config(params: RLParams, output_dir: str):
     common = dict(
         output_dir=output_dir, use_cpu=not torch.cuda.is_available(), bf16=False,
-        seed=params["seed"], data_seed=params["seed"],
-        learning_rate=params["learning_rate"], lr_scheduler_type="constant",
-        max_steps=params["steps"], per_device_train_batch_size=params["prompts_per_step"] * params["num_generations"],
-        gradient_accumulation_steps=1, num_generations=params["num_generations"],
-        max_completion_length=params["max_completion_length"], temperature=params["temperature"], top_p=1.0,
-        top_k=0, beta=params.get("beta", 0.0), epsilon=params.get("epsilon", 0.2),
-        num_iterations=params.get("num_iterations", 1), logging_steps=1, report_to=[],
-        save_strategy="steps", save_steps=params.get("checkpoint_every", 10), save_total_limit=1,
+        seed=params.seed, data_seed=params.seed,
+        learning_rate=params.learning_rate, lr_scheduler_type="constant",
+        max_steps=params.steps, per_device_train_batch_size=params.prompts_per_step * params.num_generations,
+        gradient_accumulation_steps=1, num_generations=params.num_generations,
+        max_completion_length=params.max_completion_length, temperature=params.temperature, top_p=1.0,
+        top_k=0, beta=params.beta, epsilon=params.epsilon, num_iterations=params.num_iterations, logging_steps=1,
+        report_to=[], save_strategy="steps", save_steps=params.checkpoint_every, save_total_limit=1,
         save_only_model=False,
         disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
-        # rl.defaults.use_vllm / vllm_mode: TRL generates the rollouts with vLLM; GPU only (on CPU, vLLM's
-        # repacked linear weights make TRL's first weight sync fail)
-        use_vllm=params.get("use_vllm", False), vllm_mode=params.get("vllm_mode", "colocate"),
+        # use_vllm / vllm_mode: TRL generates the rollouts with vLLM; GPU only (on CPU, vLLM's repacked linear
+        # weights make TRL's first weight sync fail)
+        use_vllm=params.use_vllm, vllm_mode=params.vllm_mode,
     )
-    if params["trainer"] in ("grpo", "vineppo"):  # VinePPO replaces GRPO's advantages, so scale_rewards is unused
-        return GRPOConfig(**common, loss_type=params.get("loss_type", "dapo"), scale_rewards="group")
+    if params.trainer in ("grpo", "vineppo"):  # VinePPO replaces GRPO's advantages, so scale_rewards is unused
+        return GRPOConfig(**common, loss_type=params.loss_type, scale_rewards="group")
     return RLOOConfig(**common)
 
 
 VINE_KEYS = ("vine_mc_samples", "vine_max_steps", "vine_step_markers")
 
 
-def trainer_options(params: dict) -> dict:
-    """Keyword arguments of the trainer beyond TRL's: VinePPO's keys, for the vineppo trainer only."""
-    if params["trainer"] != "vineppo":
+def trainer_options(params: RLParams) -> dict:
+    """Keyword arguments of the trainer beyond TRL's: VinePPO's keys that are set, for the vineppo trainer only."""
+    if params.trainer != "vineppo":
         return {}
-    return {key: params[key] for key in VINE_KEYS if key in params}
+    return {key: getattr(params, key) for key in VINE_KEYS if getattr(params, key) is not None}
 
 
-def run_training(base_model: str | Path, problems: pd.DataFrame, params: dict, run: str, model_out: str | Path,
+def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParams, run: str, model_out: str | Path,
                  rollouts_out: str | Path, checkpoint_dir: str | Path, log=print) -> pd.DataFrame:
-    torch.set_num_threads(params.get("threads", 1))
-    if params.get("train_levels") is not None:
-        problems = select_levels(problems, params["train_levels"], f"rl.runs.{run}.train_levels")
-        log(f"{run}: training on the {len(problems)} problems at levels {sorted(params['train_levels'])}")
+    """Train one run from `base_model` on `problems`; write the model directory and the rollout store atomically.
+    A checkpoint in `checkpoint_dir` made with the same parameters is resumed; the directory is removed at the end."""
+    torch.set_num_threads(params.threads)
+    if params.train_levels is not None:
+        problems = select_levels(problems, params.train_levels, f"rl.runs.{run}.train_levels")
+        log(f"{run}: training on the {len(problems)} problems at levels {sorted(params.train_levels)}")
     checkpoint_dir = Path(checkpoint_dir)
-    resume_from = checkpoints.prepare(checkpoint_dir, params)
+    resume_from = checkpoints.prepare(checkpoint_dir, dataclasses.asdict(params))
     model, tokenizer = load_model(base_model)
-    store = RolloutStore(rollouts_out, run=run, seed=params["seed"])
+    store = RolloutStore(rollouts_out, run=run, seed=params.seed)
     if resume_from is not None:
         store.append(checkpoints.restored_rows(resume_from))
         log(f"{run}: resuming from {resume_from} ({len(store.rows)} rollouts restored)")
-    trainer = TRAINERS[params["trainer"]](
+    trainer = TRAINERS[params.trainer](
         model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(checkpoint_dir)),
-        train_dataset=prompt_dataset(problems, params.get("instruction", "")), processing_class=tokenizer,
-        verify_coef=params["verify_coef"], rollout_store=store, **trainer_options(params),
+        train_dataset=prompt_dataset(problems, params.instruction), processing_class=tokenizer,
+        verify_coef=params.verify_coef, rollout_store=store, **trainer_options(params),
         callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir),
                    TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))],
     )

@@ -2,14 +2,14 @@ rule problems:
     """Problem records of one dataset of the config's `datasets` (synthetic arithmetic in MATH's record format, or a
     real benchmark: MATH, MATH500, AIME, GPQA, a Parquet file or a Hugging Face dataset), one file per dataset."""
     input:
-        lambda w: dataset_input(w.dataset),
+        lambda w: PLAN.dataset_input(w.dataset),
     output:
         "results/data/{dataset}.parquet",
     params:
-        p=lambda w: as_json(data_params(w.dataset)),
-    threads: rule_threads("problems")
+        p=lambda w: as_json(PLAN.data_params(w.dataset)),
+    threads: PLAN.threads("problems")
     resources:
-        **rule_resources("problems"),
+        **PLAN.resources("problems"),
     conda:
         "../../environment.yml"
     log:

@@ -7,10 +7,10 @@ rule sample:
     output:
         "results/rollouts/eval/{run}/{dataset}.parquet",
     params:
-        p=lambda w: eval_params(seed=run_seed(w.run), self_score=True, **backend_params()),
-    threads: config["eval"]["threads"]
+        p=lambda w: as_json(PLAN.sample_params(w.run)),
+    threads: PLAN.threads("sample")
     resources:
-        **rule_resources("sample"),
+        **PLAN.resources("sample"),
     conda:
         "../../environment.yml"
     log:
@@ -31,11 +31,10 @@ rule score:
     output:
         "results/rollouts/scored/{run}/{dataset}.parquet",
     params:
-        p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"],
-                   **backend_params()}),
-    threads: config["eval"]["threads"]
+        p=as_json(PLAN.score_params()),
+    threads: PLAN.threads("score")
     resources:
-        **rule_resources("score"),
+        **PLAN.resources("score"),
     conda:
         "../../environment.yml"
     log:
@@ -47,35 +46,34 @@ rule score:
         " --threads {threads} 2> {log:q}"
 
 
-if SEPARATE_VERIFIER:
+if PLAN.separate_verifier:
 
     rule score_separate_verifier:
         """The separate verifier's p("Yes") on the base RL run's scored samples, as the pseudo-run
         {base_run}+verifier (the mean token log-prob stays the policy's)."""
         input:
-            model=f"results/models/{SEPARATE_VERIFIER}",
-            samples=f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}/{{dataset}}.parquet",
+            model=f"results/models/{PLAN.separate_verifier}",
+            samples=f"results/rollouts/scored/{PLAN.base_run}/{{dataset}}.parquet",
         output:
-            f"results/rollouts/scored/{SEPARATE_VERIFIER}/{{dataset}}.parquet",
+            f"results/rollouts/scored/{PLAN.separate_verifier}/{{dataset}}.parquet",
         params:
-            p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"],
-                       **backend_params()}),
-            run=SEPARATE_VERIFIER,
-        threads: config["eval"]["threads"]
+            p=as_json(PLAN.score_params()),
+            run=PLAN.separate_verifier,
+        threads: PLAN.threads("score")
         resources:
-            **rule_resources("score"),
+            **PLAN.resources("score"),
         conda:
             "../../environment.yml"
         log:
-            f"results/logs/score/{SEPARATE_VERIFIER}/{{dataset}}.log",
+            f"results/logs/score/{PLAN.separate_verifier}/{{dataset}}.log",
         benchmark:
-            f"results/benchmarks/score/{SEPARATE_VERIFIER}/{{dataset}}.tsv"
+            f"results/benchmarks/score/{PLAN.separate_verifier}/{{dataset}}.tsv"
         shell:
             "rlv score --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
             " --run {params.run:q} --verdict-only --threads {threads} 2> {log:q}"
 
 
-if JUDGE:
+if PLAN.judge:
 
     rule judge:
         """The prompted judge: the base RL run writes a short verification of each of its scored samples on the
@@ -83,55 +81,55 @@ if JUDGE:
         the judge's p("Yes"), p("No"), its verification text and length (the mean token log-prob stays the
         policy's)."""
         input:
-            model=f"results/models/{config['figures']['parallel_scaling']['base_run']}",
-            samples=f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}/{{dataset}}.parquet",
+            model=f"results/models/{PLAN.base_run}",
+            samples=f"results/rollouts/scored/{PLAN.base_run}/{{dataset}}.parquet",
         output:
-            f"results/rollouts/scored/{JUDGE}/{{dataset}}.parquet",
+            f"results/rollouts/scored/{PLAN.judge}/{{dataset}}.parquet",
         wildcard_constraints:
-            dataset=config["figures"]["parallel_scaling"]["dataset"],
+            dataset=PLAN.scaling_dataset,
         params:
-            p=judge_params(),
-            run=JUDGE,
-        threads: config["eval"]["threads"]
+            p=as_json(PLAN.judge_params()),
+            run=PLAN.judge,
+        threads: PLAN.threads("judge")
         resources:
-            **rule_resources("judge"),
+            **PLAN.resources("judge"),
         conda:
             "../../environment.yml"
         log:
-            f"results/logs/judge/{JUDGE}/{{dataset}}.log",
+            f"results/logs/judge/{PLAN.judge}/{{dataset}}.log",
         benchmark:
-            f"results/benchmarks/judge/{JUDGE}/{{dataset}}.tsv"
+            f"results/benchmarks/judge/{PLAN.judge}/{{dataset}}.tsv"
         shell:
             "rlv judge --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
             " --run {params.run:q} --threads {threads} 2> {log:q}"
 
 
-if HEAD_RUNS:
+if PLAN.head_runs:
 
     rule score_verifier_head:
         """A verifier head's score of the base RL run's scored samples on the parallel-scaling dataset, as the
         pseudo-run {base_run}+{form}: p("Yes") := sigmoid of the BCE head, or the regression head's output
         clipped to [0, 1]; p("No") := 1 - p("Yes"); the mean token log-prob stays the policy's."""
         input:
-            model=f"results/models/{config['figures']['parallel_scaling']['base_run']}+{{form}}",
-            samples=f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}/{{dataset}}.parquet",
+            model=f"results/models/{PLAN.base_run}+{{form}}",
+            samples=f"results/rollouts/scored/{PLAN.base_run}/{{dataset}}.parquet",
         output:
-            f"results/rollouts/scored/{config['figures']['parallel_scaling']['base_run']}+{{form}}/{{dataset}}.parquet",
+            f"results/rollouts/scored/{PLAN.base_run}+{{form}}/{{dataset}}.parquet",
         wildcard_constraints:
-            form="|".join(HEAD_RUNS),
-            dataset=config["figures"]["parallel_scaling"]["dataset"],
+            form="|".join(PLAN.head_runs),
+            dataset=PLAN.scaling_dataset,
         params:
-            p=as_json({"batch_size": config["eval"]["score_batch_size"], "instruction": config["instruction"]}),
-            run=lambda w: HEAD_RUNS[w.form],
-        threads: config["eval"]["threads"]
+            p=as_json(PLAN.head_score_params()),
+            run=lambda w: PLAN.head_runs[w.form],
+        threads: PLAN.threads("score")
         resources:
-            **rule_resources("score"),
+            **PLAN.resources("score"),
         conda:
             "../../environment.yml"
         log:
-            f"results/logs/score/{config['figures']['parallel_scaling']['base_run']}+{{form}}/{{dataset}}.log",
+            f"results/logs/score/{PLAN.base_run}+{{form}}/{{dataset}}.log",
         benchmark:
-            f"results/benchmarks/score/{config['figures']['parallel_scaling']['base_run']}+{{form}}/{{dataset}}.tsv"
+            f"results/benchmarks/score/{PLAN.base_run}+{{form}}/{{dataset}}.tsv"
         shell:
             "rlv score-head --model {input.model:q} --samples {input.samples:q} --out {output:q} --params {params.p:q}"
             " --run {params.run:q} --threads {threads} 2> {log:q}"
@@ -140,22 +138,15 @@ if HEAD_RUNS:
 rule sweep:
     """Accuracy vs N for every strategy and run (subset estimators, bootstrap CIs), and verifier metrics."""
     input:
-        lambda w: expand("results/rollouts/scored/{run}/{dataset}.parquet", run=scored_runs(w.dataset),
-                         dataset=w.dataset),
+        lambda w: scored(PLAN.scored_runs_on(w.dataset), w.dataset),
     output:
         curves="results/metrics/sweep/{dataset}.parquet",
         verifier="results/metrics/verifier/{dataset}.parquet",
     params:
-        p=as_json(
-            {
-                **config["sweep"],
-                "ns": [2**i for i in range(config["eval"]["num_samples"].bit_length())],
-                "seed": config["seed"],
-            }
-        ),
-    threads: rule_threads("sweep")
+        p=as_json(PLAN.sweep_params()),
+    threads: PLAN.threads("sweep")
     resources:
-        **rule_resources("sweep"),
+        **PLAN.resources("sweep"),
     conda:
         "../../environment.yml"
     log:

@@ -1,7 +1,7 @@
-# Design searches (SEARCHES in common.smk), each its own target outside `rule all`:
-#     snakemake --cores all miniature        # config/miniature.yaml: which embedded default can work
-#     snakemake --cores all lambda_sweep     # config/lambda_sweep.yaml: pass@1 vs verifier accuracy per lambda
-#     snakemake --cores all rl_methods       # config/rl_methods.yaml: GRPO, leave-one-out PPO, VinePPO, each with RL^V
+# Design searches (config/searches/{search}.yaml, found by rlv.pipeline.nested), each its own target outside `rule all`:
+#     snakemake --cores all miniature        # which embedded default can work
+#     snakemake --cores all lambda_sweep     # pass@1 vs verifier accuracy per lambda
+#     snakemake --cores all rl_methods       # GRPO, leave-one-out PPO, VinePPO, each with RL^V
 # Each base (task + warm-up) of a search runs the ordinary DAG in results/experiments/{search}/{base} with one
 # RL run per (design, lambda, seed); the table results/experiments/{search}.md/.parquet collects every arm.
 
@@ -9,14 +9,14 @@
 rule design_config:
     """The workflow config of one base: the active config, the base's overrides, one RL run per arm."""
     input:
-        search=lambda w: SEARCHES[w.search],
+        search=lambda w: PLAN.search_file(w.search),
     output:
         "results/experiments/{search}/{base}/config/config.yaml",
     params:
         p=as_json(config),
-    threads: rule_threads("default")
+    threads: PLAN.threads("default")
     resources:
-        **rule_resources("default"),
+        **PLAN.resources("default"),
     conda:
         "../../environment.yml"
     log:
@@ -31,17 +31,18 @@ rule design_base:
     in the base's own directory, so arms share one warm-up and a killed search resumes where it stopped.
     With reuse_main_warm_up the main DAG's train split and warm-up model are copied in first."""
     input:
-        unpack(design_base_inputs),
+        unpack(lambda w: PLAN.design_base_inputs(w.search, w.base)),
     output:
         sweep="results/experiments/{search}/{base}/results/metrics/sweep/test.parquet",
         verifier="results/experiments/{search}/{base}/results/metrics/verifier/test.parquet",
     params:
         snakefile=workflow.main_snakefile,
         directory=lambda w: f"results/experiments/{w.search}/{w.base}",
-        warm_start=lambda w: f"results/experiments/{w.search}/{w.base}/results" if reuses_main_warm_up(w.search) else "",
+        warm_start=lambda w: f"results/experiments/{w.search}/{w.base}/results"
+        if PLAN.searches[w.search].get("reuse_main_warm_up") else "",
     threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
     resources:
-        **rule_resources("design_base"),
+        **PLAN.resources("design_base"),
     conda:
         "../../environment.yml"
     log:
@@ -60,24 +61,17 @@ rule design_table:
     """Every arm of the search in one table: means over seeds with t-intervals, verifier accuracy with its
     problem-bootstrap interval, and each design's verdict."""
     input:
-        search=lambda w: SEARCHES[w.search],
-        sweeps=lambda w: search_outputs(w.search, "sweep"),
-        verifiers=lambda w: search_outputs(w.search, "verifier"),
+        search=lambda w: PLAN.search_file(w.search),
+        sweeps=lambda w: PLAN.search_outputs(w.search, "sweep"),
+        verifiers=lambda w: PLAN.search_outputs(w.search, "verifier"),
     output:
         table="results/experiments/{search}.md",
         rows="results/experiments/{search}.parquet",
     params:
-        p=as_json(
-            {
-                "dataset": "test",
-                "num_bootstrap": config["sweep"]["num_bootstrap"],
-                "confidence": config["sweep"]["confidence"],
-                "seed": config["seed"],
-            }
-        ),
-    threads: rule_threads("default")
+        p=as_json(PLAN.bootstrap_params(dataset="test")),
+    threads: PLAN.threads("default")
     resources:
-        **rule_resources("default"),
+        **PLAN.resources("default"),
     conda:
         "../../environment.yml"
     log:
@@ -95,10 +89,10 @@ rule figure_lambda_sweep:
         png=report("results/figures/lambda_sweep.png", **FIGURE_REPORT["lambda_sweep"]),
         pdf="results/figures/lambda_sweep.pdf",
     params:
-        p=as_json({}),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("lambda_sweep")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -127,16 +121,16 @@ rule method_comparison:
     """Per method (design) of a search: the base method (lambda 0) against RL^V (largest lambda), the
     iso-accuracy compute ratios N_base / N_RL^V (rlv/analysis/efficiency.py) and one Markdown row per method."""
     input:
-        search=lambda w: SEARCHES[w.search],
-        sweeps=lambda w: search_outputs(w.search, "sweep"),
+        search=lambda w: PLAN.search_file(w.search),
+        sweeps=lambda w: PLAN.search_outputs(w.search, "sweep"),
     output:
         table="results/experiments/{search}/methods.md",
         rows="results/experiments/{search}/methods.parquet",
     params:
         p=as_json({"dataset": "test"}),
-    threads: rule_threads("default")
+    threads: PLAN.threads("default")
     resources:
-        **rule_resources("default"),
+        **PLAN.resources("default"),
     conda:
         "../../environment.yml"
     log:
@@ -151,16 +145,16 @@ rule method_comparison:
 rule figure_rl_methods:
     """Parallel scaling per RL method (rl_methods search): base majority vs RL^V best-of-N / weighted vote."""
     input:
-        sweeps=lambda w: search_outputs("rl_methods", "sweep"),
+        sweeps=lambda w: PLAN.search_outputs("rl_methods", "sweep"),
         efficiency="results/experiments/rl_methods/methods.parquet",
     output:
         png=report("results/figures/rl_methods.png", **FIGURE_REPORT["rl_methods"]),
         pdf="results/figures/rl_methods.pdf",
     params:
-        p=as_json({"dataset": "test"}),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("rl_methods")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -173,7 +167,7 @@ rule figure_rl_methods:
 
 
 rule rl_methods:
-    """Target: GRPO, leave-one-out PPO and VinePPO with and without the verification loss (config/rl_methods.yaml):
+    """Target: GRPO, leave-one-out PPO and VinePPO with and without the verification loss (config/searches/rl_methods.yaml):
     every arm's table, the per-method comparison and its figure, outside rule all."""
     input:
         "results/experiments/rl_methods.md",

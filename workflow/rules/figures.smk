@@ -9,16 +9,10 @@ rule efficiency:
     output:
         "results/metrics/efficiency/{dataset}.parquet",
     params:
-        p=lambda w: as_json(
-            {
-                **comparison_runs(w.dataset),
-                "base_strategy": "majority",
-                "verifier_strategies": ["best_of_n:p_yes", "weighted_vote:p_yes"],
-            }
-        ),
-    threads: rule_threads("figures")
+        p=lambda w: as_json(PLAN.efficiency_params(w.dataset)),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -34,23 +28,16 @@ rule figure_parallel_scaling:
     """Accuracy vs N: base RL (majority, log-prob vote, and a vote weighted by itself as a prompted judge) vs
     RL^V (best-of-N, weighted vote), pass@N above, with the iso-accuracy compute ratio marked."""
     input:
-        sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
-        efficiency=f"results/metrics/efficiency/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        sweep=f"results/metrics/sweep/{PLAN.scaling_dataset}.parquet",
+        efficiency=f"results/metrics/efficiency/{PLAN.scaling_dataset}.parquet",
     output:
         png=report("results/figures/parallel_scaling.png", **FIGURE_REPORT["parallel_scaling"]),
         pdf="results/figures/parallel_scaling.pdf",
     params:
-        p=as_json(
-            {
-                **config["figures"]["parallel_scaling"],
-                "labels": run_labels(),
-                "separate_verifier_run": SEPARATE_VERIFIER,
-                "judge_run": JUDGE,
-            }
-        ),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("parallel_scaling")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -65,15 +52,15 @@ rule figure_parallel_scaling:
 rule figure_training_dynamics:
     """Reward, verification loss and verifier accuracy over optimizer steps, from every RL run's metrics.csv."""
     input:
-        expand("results/models/{run}", run=EVALUATED_RL_RUNS),
+        expand("results/models/{run}", run=PLAN.evaluated_rl_runs),
     output:
         png=report("results/figures/training_dynamics.png", **FIGURE_REPORT["training_dynamics"]),
         pdf="results/figures/training_dynamics.pdf",
     params:
-        p=as_json({"labels": run_labels(), "smoothing": 5}),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("training_dynamics")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -90,17 +77,10 @@ rule figure_overview:
         png=report("results/figures/overview.png", **FIGURE_REPORT["overview"]),
         pdf="results/figures/overview.pdf",
     params:
-        p=as_json(
-            {
-                "verify_coef": config["rl"]["runs"][config["figures"]["parallel_scaling"]["verifier_run"]].get(
-                    "verify_coef", 1.0
-                ),
-                "n_max": config["eval"]["num_samples"],
-            }
-        ),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("overview")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -115,33 +95,19 @@ rule summary:
     """The paper's claims with our numbers and verdicts, then every run's headline numbers, from the
     pipeline's own metrics tables (and the scored samples, for the paired bootstrap of the claims)."""
     input:
-        sweeps=expand("results/metrics/sweep/{dataset}.parquet", dataset=DATASETS),
-        verifiers=expand("results/metrics/verifier/{dataset}.parquet", dataset=DATASETS),
-        efficiency=expand("results/metrics/efficiency/{dataset}.parquet", dataset=DATASETS),
-        scores=comparison_scores(),
-        sequential=[ancient(path) for path in sequential_ratios()],
+        sweeps=expand("results/metrics/sweep/{dataset}.parquet", dataset=PLAN.datasets),
+        verifiers=expand("results/metrics/verifier/{dataset}.parquet", dataset=PLAN.datasets),
+        efficiency=expand("results/metrics/efficiency/{dataset}.parquet", dataset=PLAN.datasets),
+        scores=PLAN.comparison_scores(),
+        sequential=[ancient(path) for path in PLAN.sequential_ratios()],
     output:
         "results/summary.md",
     params:
         sequential=lambda w, input: f"--sequential {shlex.quote(str(input.sequential))}" if input.sequential else "",
-        p=as_json(
-            {
-                "labels": run_labels(),
-                "ns": [1, 4, 16, config["eval"]["num_samples"]],
-                "claims": {
-                    "dataset": config["figures"]["parallel_scaling"]["dataset"],
-                    "base_run": config["figures"]["parallel_scaling"]["base_run"],
-                    "verifier_run": config["figures"]["parallel_scaling"]["verifier_run"],
-                    **config["figures"].get("claims", {}),
-                    "num_bootstrap": config["sweep"]["num_bootstrap"],
-                    "confidence": config["sweep"]["confidence"],
-                    "seed": config["seed"],
-                },
-            }
-        ),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.summary_params()),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -156,15 +122,15 @@ rule summary:
 rule figure_strategies:
     """Accuracy vs N of every test-time strategy of the sweep for the RL^V run, with the sweep's CI bands."""
     input:
-        sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        sweep=f"results/metrics/sweep/{PLAN.scaling_dataset}.parquet",
     output:
         png=report("results/figures/strategies.png", **FIGURE_REPORT["strategies"]),
         pdf="results/figures/strategies.pdf",
     params:
-        p=as_json({**config["figures"]["parallel_scaling"], "labels": run_labels()}),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("strategies")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -180,29 +146,16 @@ rule figure_verifier_quality:
     of every p(Yes) scorer (scored samples): unified vs prompted vs prompted judge vs separate verifier vs mean
     log-prob."""
     input:
-        verifier=f"results/metrics/verifier/{config['figures']['parallel_scaling']['dataset']}.parquet",
-        scores=expand(
-            "results/rollouts/scored/{run}/{dataset}.parquet",
-            run=SCORED_RUNS,
-            dataset=config["figures"]["parallel_scaling"]["dataset"],
-        ),
+        verifier=f"results/metrics/verifier/{PLAN.scaling_dataset}.parquet",
+        scores=scored(PLAN.scored_runs, PLAN.scaling_dataset),
     output:
         png=report("results/figures/verifier_quality.png", **FIGURE_REPORT["verifier_quality"]),
         pdf="results/figures/verifier_quality.pdf",
     params:
-        p=as_json(
-            {
-                **config["figures"]["parallel_scaling"],
-                "separate_verifier_run": SEPARATE_VERIFIER,
-                "judge_run": JUDGE,
-                "head_runs": list(HEAD_RUNS.values()),
-                "labels": run_labels(),
-                "num_bins": 10,
-            }
-        ),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("verifier_quality")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -219,15 +172,15 @@ rule figure_generalization:
     low levels, tested on the high ones): base RL's majority and log-prob vote vs RL^V's best-of-N and weighted
     vote, one panel per comparison of figures.parallel_scaling and figures.claims."""
     input:
-        sweeps=list(dict.fromkeys(f"results/metrics/sweep/{c['dataset']}.parquet" for c in COMPARISONS.values())),
+        sweeps=list(dict.fromkeys(f"results/metrics/sweep/{c['dataset']}.parquet" for c in PLAN.comparisons.values())),
     output:
         png=report("results/figures/generalization.png", **FIGURE_REPORT["generalization"]),
         pdf="results/figures/generalization.pdf",
     params:
-        p=as_json({"panels": [{"kind": kind, **spec} for kind, spec in COMPARISONS.items()], "labels": run_labels()}),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("generalization")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:
@@ -243,23 +196,16 @@ rule figure_verifier_form:
     verifier metrics of the generative separate verifier, the BCE and regression heads and RL^V's unified
     verifier, against the base run's majority vote."""
     input:
-        sweep=f"results/metrics/sweep/{config['figures']['parallel_scaling']['dataset']}.parquet",
-        verifier=f"results/metrics/verifier/{config['figures']['parallel_scaling']['dataset']}.parquet",
+        sweep=f"results/metrics/sweep/{PLAN.scaling_dataset}.parquet",
+        verifier=f"results/metrics/verifier/{PLAN.scaling_dataset}.parquet",
     output:
         png=report("results/figures/verifier_form.png", **FIGURE_REPORT["verifier_form"]),
         pdf="results/figures/verifier_form.pdf",
     params:
-        p=as_json(
-            {
-                **config["figures"]["parallel_scaling"],
-                "forms": ([{"run": SEPARATE_VERIFIER, "form": "generative"}] if SEPARATE_VERIFIER else [])
-                + [{"run": run, "form": form} for form, run in HEAD_RUNS.items()],
-                "labels": run_labels(),
-            }
-        ),
-    threads: rule_threads("figures")
+        p=as_json(PLAN.figure_params("verifier_form")),
+    threads: PLAN.threads("figures")
     resources:
-        **rule_resources("figures"),
+        **PLAN.resources("figures"),
     conda:
         "../../environment.yml"
     log:

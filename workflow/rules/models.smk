@@ -5,10 +5,10 @@ rule base_model:
     output:
         directory("results/models/base"),
     params:
-        p=as_json({**config["base_model"], "seed": config["seed"], "instruction": config["instruction"]}),
-    threads: config["base_model"]["threads"]
+        p=as_json(PLAN.base_model_params()),
+    threads: PLAN.threads("base_model")
     resources:
-        **rule_resources("base_model"),
+        **PLAN.resources("base_model"),
     conda:
         "../../environment.yml"
     log:

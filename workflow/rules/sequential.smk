@@ -4,7 +4,7 @@
 # ratio and the adaptive-length table (rlv/analysis/sequential.py) -> two figures. With models: own the runs come from a base
 # of its own, run as an ordinary DAG in results/experiments/sequential_parallel/ (its own warm-up and RL runs).
 
-if SEQUENTIAL:
+if PLAN.sequential:
 
     rule sample_budgets:
         """N solutions per problem up to the largest budget; at each budget the unfinished ones are forced to answer;
@@ -15,10 +15,10 @@ if SEQUENTIAL:
         output:
             "results/rollouts/budget/{run}/{dataset}.parquet",
         params:
-            p=lambda w: sequential_params(w.run),
-        threads: config["eval"]["threads"]
+            p=lambda w: as_json(PLAN.budget_params(w.run)),
+        threads: PLAN.threads("sample_budgets")
         resources:
-            **rule_resources("sample_budgets"),
+            **PLAN.resources("sample_budgets"),
         conda:
             "../../environment.yml"
         log:
@@ -35,9 +35,9 @@ if SEQUENTIAL:
             f"{SEQUENTIAL_ROOT}/config/config.yaml",
         params:
             p=as_json(config),
-        threads: rule_threads("default")
+        threads: PLAN.threads("default")
         resources:
-            **rule_resources("default"),
+            **PLAN.resources("default"),
         conda:
             "../../environment.yml"
         log:
@@ -51,16 +51,14 @@ if SEQUENTIAL:
         input:
             f"{SEQUENTIAL_ROOT}/config/config.yaml",
         output:
-            [f"{SEQUENTIAL_ROOT}/results/rollouts/budget/{run}/{SEQUENTIAL['dataset']}.parquet"
-             for run in (SEQUENTIAL["base_run"], SEQUENTIAL["verifier_run"])],
+            [f"{SEQUENTIAL_ROOT}/{target}" for target in PLAN.budget_targets()],
         params:
             snakefile=workflow.main_snakefile,
             directory=lambda w: SEQUENTIAL_ROOT,
-            targets=[f"results/rollouts/budget/{run}/{SEQUENTIAL['dataset']}.parquet"
-                     for run in (SEQUENTIAL["base_run"], SEQUENTIAL["verifier_run"])],
+            targets=PLAN.budget_targets(),
         threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
         resources:
-            **rule_resources("sequential_models"),
+            **PLAN.resources("sequential_models"),
         conda:
             "../../environment.yml"
         log:
@@ -75,26 +73,17 @@ if SEQUENTIAL:
         """Per budget: every strategy at N, each run's best and the accuracy ratio RL^V / base with a paired
         bootstrap CI (Markdown + Parquet); adaptive length: accuracy vs mean tokens per threshold and budget."""
         input:
-            sequential_budget_samples(),
+            PLAN.budget_samples(),
         output:
             strategies="results/metrics/sequential_parallel/strategies.parquet",
             ratios="results/metrics/sequential_parallel/ratios.parquet",
             table="results/metrics/sequential_parallel/ratios.md",
             adaptive="results/metrics/sequential_parallel/adaptive.parquet",
         params:
-            p=as_json(
-                {
-                    **{key: SEQUENTIAL[key] for key in ("base_run", "verifier_run", "thresholds", "dataset", "num_samples")},
-                    "strategies": config["sweep"]["strategies"],
-                    "num_bootstrap": config["sweep"]["num_bootstrap"],
-                    "confidence": config["sweep"]["confidence"],
-                    "seed": config["seed"],
-                    "labels": run_labels(),
-                }
-            ),
-        threads: rule_threads("figures")
+            p=as_json(PLAN.sequential_table_params()),
+        threads: PLAN.threads("figures")
         resources:
-            **rule_resources("figures"),
+            **PLAN.resources("figures"),
         conda:
             "../../environment.yml"
         log:
@@ -114,10 +103,10 @@ if SEQUENTIAL:
             png=report("results/figures/sequential_parallel.png", **FIGURE_REPORT["sequential_parallel"]),
             pdf="results/figures/sequential_parallel.pdf",
         params:
-            p=as_json({"labels": run_labels()}),
-        threads: rule_threads("figures")
+            p=as_json(PLAN.figure_params("sequential_parallel")),
+        threads: PLAN.threads("figures")
         resources:
-            **rule_resources("figures"),
+            **PLAN.resources("figures"),
         conda:
             "../../environment.yml"
         log:
@@ -136,10 +125,10 @@ if SEQUENTIAL:
             png=report("results/figures/adaptive_length.png", **FIGURE_REPORT["adaptive_length"]),
             pdf="results/figures/adaptive_length.pdf",
         params:
-            p=as_json({"labels": run_labels()}),
-        threads: rule_threads("figures")
+            p=as_json(PLAN.figure_params("adaptive_length")),
+        threads: PLAN.threads("figures")
         resources:
-            **rule_resources("figures"),
+            **PLAN.resources("figures"),
         conda:
             "../../environment.yml"
         log:

@@ -9,13 +9,13 @@ rule train_rl:
         model=directory("results/models/{run}"),
         rollouts="results/rollouts/train/{run}.parquet",
     wildcard_constraints:
-        run="|".join(RL_RUNS),
+        run="|".join(PLAN.rl_runs),
     params:
-        p=lambda w: as_json(rl_params(w.run)),
-        launcher=lambda w, resources: train_launcher(resources.gpu),
-    threads: config["rl"]["threads"]
+        p=lambda w: as_json(PLAN.rl_params(w.run)),
+        launcher=lambda w, resources: PLAN.train_launcher(resources.gpu),
+    threads: PLAN.threads("train_rl")
     resources:
-        **rule_resources("train_rl"),
+        **PLAN.resources("train_rl"),
     conda:
         "../../environment.yml"
     log:
@@ -28,34 +28,34 @@ rule train_rl:
         " --threads {threads} 2> {log:q}"
 
 
-if SEPARATE_VERIFIER:
+if PLAN.separate_verifier:
 
     rule train_verifier:
         """The separate-verifier baseline: the base model trained on the Yes/No verification loss alone (RL^V's
         verification term, no RL) over the base RL run's training rollouts; same size as the policy."""
         input:
             base="results/models/base",
-            rollouts=f"results/rollouts/train/{config['figures']['parallel_scaling']['base_run']}.parquet",
+            rollouts=f"results/rollouts/train/{PLAN.base_run}.parquet",
         output:
-            model=directory(f"results/models/{SEPARATE_VERIFIER}"),
+            model=directory(f"results/models/{PLAN.separate_verifier}"),
         params:
-            p=as_json({**{k: v for k, v in config["separate_verifier"].items() if k != "label"}, "seed": config["seed"]}),
-            run=SEPARATE_VERIFIER,
-        threads: config["rl"]["threads"]
+            p=as_json(PLAN.separate_verifier_params()),
+            run=PLAN.separate_verifier,
+        threads: PLAN.threads("train_verifier")
         resources:
-            **rule_resources("train_verifier"),
+            **PLAN.resources("train_verifier"),
         conda:
             "../../environment.yml"
         log:
-            f"results/logs/train_verifier/{SEPARATE_VERIFIER}.log",
+            f"results/logs/train_verifier/{PLAN.separate_verifier}.log",
         benchmark:
-            f"results/benchmarks/train_verifier/{SEPARATE_VERIFIER}.tsv"
+            f"results/benchmarks/train_verifier/{PLAN.separate_verifier}.tsv"
         shell:
             "rlv train-verifier --base {input.base:q} --rollouts {input.rollouts:q} --run {params.run:q}"
             " --out {output.model:q} --params {params.p:q} --threads {threads} 2> {log:q}"
 
 
-if HEAD_RUNS:
+if PLAN.head_runs:
 
     rule train_verifier_head:
         """A verifier head (the verifier-form ablation): the base model trained exactly as the separate verifier
@@ -63,29 +63,23 @@ if HEAD_RUNS:
         last solution token, by BCE against the 0/1 label (bce) or MSE against the reward (regression)."""
         input:
             base="results/models/base",
-            rollouts=f"results/rollouts/train/{config['figures']['parallel_scaling']['base_run']}.parquet",
+            rollouts=f"results/rollouts/train/{PLAN.base_run}.parquet",
         output:
-            model=directory(f"results/models/{config['figures']['parallel_scaling']['base_run']}+{{form}}"),
+            model=directory(f"results/models/{PLAN.base_run}+{{form}}"),
         wildcard_constraints:
-            form="|".join(HEAD_RUNS),
+            form="|".join(PLAN.head_runs),
         params:
-            p=lambda w: as_json(
-                {
-                    **{k: v for k, v in config["separate_verifier"].items() if k != "label"},
-                    "form": w.form,
-                    "seed": config["seed"],
-                }
-            ),
-            run=lambda w: HEAD_RUNS[w.form],
-        threads: config["rl"]["threads"]
+            p=lambda w: as_json(PLAN.head_params(w.form)),
+            run=lambda w: PLAN.head_runs[w.form],
+        threads: PLAN.threads("train_verifier")
         resources:
-            **rule_resources("train_verifier"),
+            **PLAN.resources("train_verifier"),
         conda:
             "../../environment.yml"
         log:
-            f"results/logs/train_verifier/{config['figures']['parallel_scaling']['base_run']}+{{form}}.log",
+            f"results/logs/train_verifier/{PLAN.base_run}+{{form}}.log",
         benchmark:
-            f"results/benchmarks/train_verifier/{config['figures']['parallel_scaling']['base_run']}+{{form}}.tsv"
+            f"results/benchmarks/train_verifier/{PLAN.base_run}+{{form}}.tsv"
         shell:
             "rlv train-verifier-head --base {input.base:q} --rollouts {input.rollouts:q} --run {params.run:q}"
             " --out {output.model:q} --params {params.p:q} --threads {threads} 2> {log:q}"

@@ -1,0 +1,82 @@
+"""Stage `rlv base-model` (rule base_model, workflow/rules/models.smk): the base model every RL run starts from.
+
+Either a pretrained checkpoint (`pretrained`: a hub id in the local cache or a directory), copied as safetensors
+with its tokenizer and no remote code, or the embedded default's tiny model: a digit-level tokenizer trained on
+the warm-up corpus, a tiny Qwen2 of `architecture`, and the supervised warm-up (rlv.models.warm_up) on the
+training problems' worked solutions mixed with a `warmup.check_share` of single-equation Yes/No checks
+(rlv.tasks.expression.equation_checks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rlv.pipeline.stages import log, set_threads
+
+
+@dataclass(frozen=True)
+class Warmup:
+    steps: int
+    batch_size: int
+    learning_rate: float
+    warmup_steps: int
+    check_share: float
+
+
+@dataclass(frozen=True)
+class BaseModelParams:
+    seed: int = 0
+    vocab_size: int | None = None
+    architecture: dict = field(default_factory=dict)  # rlv.models.build_model's keywords
+    warmup: Warmup | None = None
+    pretrained: str | None = None
+    instruction: str = ""
+    threads: int = 1
+
+
+def base_model(*, data: Path, out: Path, params: BaseModelParams) -> None:
+    import pandas as pd
+
+    from rlv.models import build_model, build_tokenizer, encode_pairs, tokenizer_corpus, warm_up, warmup_pairs
+    from rlv.rollouts import atomic_directory
+    from rlv.tasks.expression import equation_checks
+    if params.pretrained:
+        return copy_pretrained(params.pretrained, out)
+    set_threads(params.threads)
+    problems = pd.read_parquet(data)
+    warm, share = params.warmup, params.warmup.check_share
+    checks = equation_checks(round(len(problems) * share / (1 - share)), params.seed)
+    pairs = warmup_pairs(problems, params.instruction, checks)
+    tokenizer = build_tokenizer(tokenizer_corpus(pairs), params.vocab_size)
+    model = build_model(tokenizer, seed=params.seed, **params.architecture)
+    log(f"tokenizer: {len(tokenizer)} tokens; model: {sum(p.numel() for p in model.parameters()):,} parameters; "
+        f"warm-up on {len(problems)} worked solutions and {len(checks)} equation checks")
+    history = warm_up(model, encode_pairs(tokenizer, pairs), warm.steps, warm.batch_size, warm.learning_rate,
+                      warm.warmup_steps, params.seed, tokenizer.pad_token_id, log=log)
+    with atomic_directory(out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        pd.DataFrame(history).to_csv(staging / "warmup.csv", index=False)
+    log(f"saved the base model to {out}")
+
+
+def copy_pretrained(source: str, out: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rlv.rollouts import atomic_directory
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype="auto", trust_remote_code=False,
+                                                     use_safetensors=True)
+    except (OSError, ValueError) as exc:  # a missing/unreachable checkpoint, a malformed id or no safetensors
+        raise SystemExit(f"config key base_model.pretrained: cannot load {source!r} as safetensors weights from a "
+                         f"local directory or the local Hugging Face cache (HF_HUB_OFFLINE="
+                         f"{os.environ.get('HF_HUB_OFFLINE', '')}): {exc}") from exc
+    with atomic_directory(out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        (staging / "pretrained.json").write_text(json.dumps({"pretrained": str(source)}) + "\n")
+    log(f"copied {source} ({sum(p.numel() for p in model.parameters()):,} parameters, {model.dtype}) to {out}")

@@ -1,0 +1,90 @@
+"""Sequential x parallel scaling and adaptive length (rlv/analysis/sequential.py): the per-budget best strategy and
+the ratio by hand, and the adaptive stopping rule and its token accounting against a brute-force loop."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import random_budget_frame
+from rlv.analysis.sequential import adaptive_table, ratio_table, strategy_table
+
+
+def _rows(run, budget, table):
+    """Budget rows from (problem, sample, answer, correct, p_yes) tuples."""
+    return pd.DataFrame([{"run": run, "budget": budget, "problem_id": p, "sample": s, "answer": a, "correct": c,
+                          "p_yes": y, "mean_logprob": -1.0, "forced": False, "reasoning_tokens": 10,
+                          "forced_tokens": 0, "num_tokens": 10} for p, s, a, c, y in table])
+
+
+def test_the_best_strategy_per_budget_and_the_ratio_by_hand():
+    # base: 4 problems x 3 samples. majority right on p0, p1, p2 (3/4); best-of-N by p(Yes) right on p0 only (1/4)
+    base = _rows("base", 8, [("p0", 0, "1", True, .2), ("p0", 1, "1", True, .1), ("p0", 2, "2", False, .3),
+                             ("p1", 0, "3", True, .1), ("p1", 1, "3", True, .1), ("p1", 2, "4", False, .9),
+                             ("p2", 0, "5", True, .1), ("p2", 1, "5", True, .2), ("p2", 2, "6", False, .8),
+                             ("p3", 0, "7", False, .5), ("p3", 1, "7", False, .5), ("p3", 2, "8", True, .1)])
+    base.loc[base["problem_id"] == "p0", "p_yes"] = [.9, .1, .3]  # best-of-N picks sample 0 (right) on p0
+    # verifier: best-of-N by p(Yes) right everywhere (4/4); majority right on p0, p1 (2/4)
+    verifier = _rows("ver", 8, [("p0", 0, "1", True, .9), ("p0", 1, "1", True, .1), ("p0", 2, "2", False, .1),
+                                ("p1", 0, "3", True, .1), ("p1", 1, "3", True, .9), ("p1", 2, "4", False, .1),
+                                ("p2", 0, "5", False, .1), ("p2", 1, "5", False, .1), ("p2", 2, "6", True, .9),
+                                ("p3", 0, "7", False, .1), ("p3", 1, "7", False, .2), ("p3", 2, "8", True, .8)])
+    scored = {"base": base, "ver": verifier}
+    strategies = ["pass_at_n", "majority", "best_of_n:p_yes"]
+    table = strategy_table(scored, strategies, num_bootstrap=200)
+    accuracy = table.set_index(["run", "strategy"])["accuracy"]
+    assert accuracy[("base", "majority")] == 0.75 and accuracy[("base", "best_of_n:p_yes")] == 0.25
+    assert accuracy[("ver", "majority")] == 0.5 and accuracy[("ver", "best_of_n:p_yes")] == 1.0
+    assert accuracy[("base", "pass_at_n")] == 1.0 and set(table["mean_tokens"]) == {30.0}
+    ratios = ratio_table(scored, table, "base", "ver", strategies, num_bootstrap=500)
+    row = ratios.iloc[0]
+    assert (row["base_strategy"], row["verifier_strategy"]) == ("majority", "best_of_n:p_yes")
+    assert row["ratio"] == pytest.approx(1.0 / 0.75) and row["ci_low"] <= row["ratio"] <= row["ci_high"]
+    # the paired bootstrap resamples problems: per problem base (1, 1, 1, 0) and verifier (1, 1, 1, 1)
+    rng = np.random.default_rng(0)
+    draws = rng.integers(0, 4, size=(500, 4))
+    with np.errstate(divide="ignore"):
+        ratios_by_hand = 1 / np.array([1, 1, 1, 0])[draws].mean(axis=1)
+    assert row["ci_high"] == pytest.approx(np.nanquantile(ratios_by_hand, 0.975, method="inverted_cdf"))
+
+
+def _brute_force(frame, tau):
+    """Per problem: walk up the budgets, count the tokens sample by sample, stop when confident."""
+    budgets = sorted(frame["budget"].unique())
+    values, spent = [], []
+    for _, problem in frame.groupby("problem_id"):
+        forced_so_far = 0
+        for k, b in enumerate(budgets):
+            at = problem[problem["budget"] == b]
+            forced_so_far += at["forced_tokens"].sum()
+            weight = {}
+            for answer, p in zip(at["answer"], at["p_yes"]):
+                if isinstance(answer, str):  # None: no answer, no vote
+                    weight[answer] = weight.get(answer, 0.0) + p
+            share = max(weight.values()) / at["p_yes"].sum() if weight else 0.0
+            if share >= tau or k == len(budgets) - 1:
+                winners = [a for a, w in weight.items() if w == max(weight.values())] if weight else []
+                values.append(sum(a == "1" for a in winners) / len(winners) if winners else 0.0)
+                spent.append(at["reasoning_tokens"].sum() + forced_so_far)
+                break
+    return np.mean(values), np.mean(spent)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adaptive_stopping_and_token_accounting_against_brute_force(seed):
+    frame = random_budget_frame(np.random.default_rng(seed))
+    thresholds = [0.0, 0.3, 0.5, 0.7, 0.9, 1.0, 1.5]
+    table = adaptive_table({"r": frame}, thresholds)
+    adaptive = table[table["mode"] == "adaptive"].set_index("threshold")
+    for tau in thresholds:
+        accuracy, tokens = _brute_force(frame, tau)
+        assert adaptive.loc[tau, "accuracy"] == pytest.approx(accuracy)
+        assert adaptive.loc[tau, "mean_tokens"] == pytest.approx(tokens)
+    fixed = table[table["mode"] == "fixed"].set_index("budget")
+    for b in (4, 8, 16):
+        at = frame[frame["budget"] == b]
+        assert fixed.loc[b, "mean_tokens"] == pytest.approx(at.groupby("problem_id")["num_tokens"].sum().mean())
+    # tau 0 stops at once: the first fixed budget; tau > 1 never stops early and pays every budget's forced answers
+    assert adaptive.loc[0.0, "mean_tokens"] == pytest.approx(fixed.loc[4, "mean_tokens"])
+    assert adaptive.loc[1.5, "accuracy"] == pytest.approx(fixed.loc[16, "accuracy"])
+    extra = frame[frame["budget"] < 16].groupby("problem_id")["forced_tokens"].sum().mean()
+    assert adaptive.loc[1.5, "mean_tokens"] == pytest.approx(fixed.loc[16, "mean_tokens"] + extra)
