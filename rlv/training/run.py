@@ -7,8 +7,13 @@ use_vllm and vllm_mode (TRL's vLLM rollouts, GPU only), instruction, seed, threa
 problems at these levels, for easy-to-hard; default every level), and for VinePPO vine_mc_samples, vine_max_steps
 and vine_step_markers (None: VinePPO's own defaults, `rlv.training.vineppo`). The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
-verifier loss/accuracy) and the same metrics as TensorBoard event files in `tensorboard/`. A killed run
-resumes from its last checkpoint (see `rlv.training.checkpoints`).
+verifier loss/accuracy; one row per step, columns run, step, then the rest sorted) and the same metrics as one
+TensorBoard events stream in `tensorboard/` (tags `train/<column>`, one point per step), both written at the end
+from the trainer's log history, which a resume restores, so a resumed run's outputs look like an uninterrupted
+one's. While the run lasts, a live TensorBoard writer logs into `tensorboard/` of the checkpoint directory (one
+events file per attempt; removed with the directory). A killed run resumes from its last valid checkpoint (see
+`rlv.training.checkpoints`). On the terminal: one `StepLog` line per step on stderr and transformers' progress
+bar, without the raw log dict that transformers' progress/printer callbacks write per step.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from tensorboardX import SummaryWriter
-from transformers import TrainerCallback
+from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 from transformers.integrations import TensorBoardCallback
 from trl import GRPOConfig, RLOOConfig
 
@@ -56,6 +61,33 @@ class StepLog(TrainerCallback):
             self.log(f"{self.run} step {state.global_step}/{state.max_steps}: {fields}")
 
 
+class QuietProgress(ProgressCallback):
+    """transformers' progress bar without its `on_log`, which writes each step's raw log dict to stdout."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        pass
+
+
+def step_metrics(log_history: list[dict], run: str) -> pd.DataFrame:
+    """One row per logged training step (the last entry of a step wins): run, step, then the metrics sorted."""
+    rows = {row["step"]: row for row in log_history if "step" in row and "loss" in row}
+    records = [{**rows[step], "run": run} for step in sorted(rows)]
+    keys = sorted({key for row in records for key in row} - {"run", "step"})
+    return pd.DataFrame(records, columns=["run", "step", *keys])
+
+
+def write_tensorboard(metrics: pd.DataFrame, directory: Path) -> None:
+    """`metrics` as one TensorBoard events stream in `directory`: tag `train/<column>`, one point per step."""
+    writer = SummaryWriter(logdir=str(directory))
+    try:
+        for row in metrics.to_dict("records"):
+            for key, value in row.items():
+                if key not in ("run", "step") and isinstance(value, (int, float)) and not pd.isna(value):
+                    writer.add_scalar(f"train/{key}", value, int(row["step"]))
+    finally:
+        writer.close()
+
+
 def prompt_dataset(problems: pd.DataFrame, instruction: str) -> Dataset:
     return Dataset.from_dict({
         "prompt": [problem_messages(p, instruction) for p in problems["problem"]],
@@ -73,7 +105,8 @@ def trl_config(params: RLParams, output_dir: str):
         gradient_accumulation_steps=1, num_generations=params.num_generations,
         max_completion_length=params.max_completion_length, temperature=params.temperature, top_p=1.0,
         top_k=0, beta=params.beta, epsilon=params.epsilon, num_iterations=params.num_iterations, logging_steps=1,
-        report_to=[], save_strategy="steps", save_steps=params.checkpoint_every, save_total_limit=1,
+        report_to=[], save_strategy="steps", save_steps=params.checkpoint_every,
+        save_total_limit=None,  # rlv.training.checkpoints.RolloutSnapshot rotates, once the new one is complete
         save_only_model=False,
         disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
         # use_vllm / vllm_mode: TRL generates the rollouts with vLLM; GPU only (on CPU, vLLM's repacked linear
@@ -104,7 +137,7 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParam
         problems = select_levels(problems, params.train_levels, f"rl.runs.{run}.train_levels")
         log(f"{run}: training on the {len(problems)} problems at levels {sorted(params.train_levels)}")
     checkpoint_dir = Path(checkpoint_dir)
-    resume_from = checkpoints.prepare(checkpoint_dir, dataclasses.asdict(params))
+    resume_from = checkpoints.prepare(checkpoint_dir, dataclasses.asdict(params), log)
     model, tokenizer = load_model(base_model)
     store = RolloutStore(rollouts_out, run=run, seed=params.seed)
     if resume_from is not None:
@@ -117,14 +150,16 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParam
         callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir),
                    TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))],
     )
+    for noisy in (ProgressCallback, PrinterCallback):  # each writes the raw log dict of every step
+        trainer.remove_callback(noisy)
+    trainer.add_callback(QuietProgress)
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    metrics = pd.DataFrame([row for row in trainer.state.log_history if "step" in row and "loss" in row])
-    metrics.insert(0, "run", run)
+    metrics = step_metrics(trainer.state.log_history, run)
     with atomic_directory(model_out) as staging:
         trainer.model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         metrics.to_csv(staging / "metrics.csv", index=False)
-        shutil.copytree(checkpoint_dir / "tensorboard", staging / "tensorboard")
+        write_tensorboard(metrics, staging / "tensorboard")
         store.flush()
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return metrics

@@ -1,7 +1,10 @@
 """A training run killed with SIGKILL and started again resumes from its last checkpoint and ends with the
-same model and the same rollouts as a run that was never interrupted."""
+same model, rollouts and metrics as a run that was never interrupted; a corrupt checkpoint is removed with a
+warning (the run starts afresh), a stray folder is skipped. (The unit tests of `prepare`, and a rerun that falls
+back to an older checkpoint, are in tests/training/test_checkpoints.py.)"""
 
 import json
+import struct
 import signal
 import subprocess
 import sys
@@ -11,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
+from tensorboardX.proto import event_pb2
 
 PARAMS = {"trainer": "grpo", "verify_coef": 1.0, "steps": 6, "learning_rate": 1e-3, "prompts_per_step": 2,
           "num_generations": 4, "max_completion_length": 12, "temperature": 1.0, "beta": 0.0, "seed": 0,
@@ -30,26 +34,40 @@ def data(tmp_path_factory, problems):
     return path
 
 
-def test_killed_run_resumes_to_the_same_result(tiny_model_dir, data, tmp_path):
-    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
-    subprocess.run(train_command(tiny_model_dir, data, straight), check=True, capture_output=True, timeout=300)
+@pytest.fixture(scope="module")
+def straight(tiny_model_dir, data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    subprocess.run(train_command(tiny_model_dir, data, out), check=True, capture_output=True, timeout=300)
+    return out
 
-    process = subprocess.Popen(train_command(tiny_model_dir, data, interrupted), stdout=subprocess.DEVNULL,
+
+def kill_after_first_checkpoint(tiny_model_dir, data, out):
+    process = subprocess.Popen(train_command(tiny_model_dir, data, out), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    marker = interrupted / "checkpoints" / "checkpoint-2" / "rollouts.parquet"
+    marker = out / "checkpoints" / "checkpoint-2" / "rollouts.parquet"
     deadline = time.time() + 240
     while not marker.exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert marker.exists(), "the run never wrote its first checkpoint"
-    assert not (interrupted / "model").exists() and not (interrupted / "rollouts.parquet").exists()
+    assert not (out / "model").exists() and not (out / "rollouts.parquet").exists()
 
-    resumed = subprocess.run(train_command(tiny_model_dir, data, interrupted), check=True, capture_output=True,
-                             text=True, timeout=300)
-    assert "resuming from" in resumed.stderr
+
+def events(directory):
+    """The scalar events of the one events file in `directory` (TFRecord framing, tensorboardX's protobuf)."""
+    (path,) = directory.iterdir()
+    data, position, found = path.read_bytes(), 0, []
+    while position < len(data):
+        (length,) = struct.unpack("<Q", data[position:position + 8])
+        event = event_pb2.Event.FromString(data[position + 12:position + 12 + length])
+        position += 12 + length + 4
+        found += [(value.tag, event.step) for value in event.summary.value]
+    return found
+
+
+def assert_same_outputs(straight, interrupted):
     assert not (interrupted / "checkpoints").exists()  # removed once the outputs are written
-
     weights_a = load_file(straight / "model" / "model.safetensors")
     weights_b = load_file(interrupted / "model" / "model.safetensors")
     assert weights_a.keys() == weights_b.keys()
@@ -59,17 +77,37 @@ def test_killed_run_resumes_to_the_same_result(tiny_model_dir, data, tmp_path):
     assert sorted(rollouts_b["step"].unique()) == list(range(6))
     assert not rollouts_b.duplicated(["step", "group", "sample"]).any()
     pd.testing.assert_frame_equal(rollouts_a, rollouts_b)
-    metrics = pd.read_csv(interrupted / "model" / "metrics.csv")
-    assert list(metrics["step"]) == list(range(1, 7))
+    metrics_a = pd.read_csv(straight / "model" / "metrics.csv")
+    metrics_b = pd.read_csv(interrupted / "model" / "metrics.csv")
+    assert list(metrics_b["step"]) == list(range(1, 7))
+    pd.testing.assert_frame_equal(metrics_a.drop(columns="step_time"), metrics_b.drop(columns="step_time"))
+    found = events(interrupted / "model" / "tensorboard")  # one stream, one point per step and metric
+    assert sorted(found) == sorted(events(straight / "model" / "tensorboard"))
+    assert len(found) == len(set(found)) == 6 * (len(metrics_b.columns) - 2)
 
 
-def test_checkpoints_of_other_parameters_are_discarded(tmp_path):
-    from rlv.training.checkpoints import prepare
+def test_killed_run_resumes_to_the_same_result(tiny_model_dir, data, straight, tmp_path):
+    interrupted = tmp_path / "interrupted"
+    kill_after_first_checkpoint(tiny_model_dir, data, interrupted)
+    (interrupted / "checkpoints" / "checkpoint-final").mkdir()  # a stray folder: skipped, named in a warning
 
-    directory = tmp_path / "checkpoints"
-    assert prepare(directory, {"lr": 1}) is None
-    (directory / "checkpoint-4").mkdir()
-    (directory / "checkpoint-4" / "rollouts.parquet").write_bytes(b"")
-    (directory / "checkpoint-6").mkdir()  # killed while saving: no snapshot, not complete
-    assert prepare(directory, {"lr": 1}) == directory / "checkpoint-4"
-    assert prepare(directory, {"lr": 2}) is None and not (directory / "checkpoint-4").exists()
+    resumed = subprocess.run(train_command(tiny_model_dir, data, interrupted), check=True, capture_output=True,
+                             text=True, timeout=300)
+    assert "resuming from" in resumed.stderr
+    assert "skipping" in resumed.stderr and "checkpoint-final" in resumed.stderr
+    assert_same_outputs(straight, interrupted)
+
+
+def test_a_corrupt_checkpoint_is_removed_and_the_run_starts_afresh(tiny_model_dir, data, straight, tmp_path):
+    interrupted = tmp_path / "interrupted"
+    kill_after_first_checkpoint(tiny_model_dir, data, interrupted)
+    (checkpoint,) = (interrupted / "checkpoints").glob("checkpoint-*")  # the newest: the run keeps one
+    weights = checkpoint / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+
+    rerun = subprocess.run(train_command(tiny_model_dir, data, interrupted), check=True, capture_output=True,
+                           text=True, timeout=300)
+    assert "resuming from" not in rerun.stderr
+    (warning,) = [line for line in rerun.stderr.splitlines() if "] warning:" in line]
+    assert str(checkpoint) in warning and "model.safetensors" in warning
+    assert_same_outputs(straight, interrupted)
