@@ -62,11 +62,18 @@ def markdown_table(entries: list[dict]) -> str:
 
 
 def rst_table(entries: list[dict]) -> str:
-    rows = [f".. list-table:: Figure manifest: {', '.join(COLUMNS)}", "   :header-rows: 1", ""]
-    rows += [f"   * - {COLUMNS[0]}"] + [f"     - {column}" for column in COLUMNS[1:]]
+    """The report's front page form: two columns, the claim and a field list of the other six (figure, rule, drawn
+    by, tables from, test, status), one per line. Seven columns of unbreakable file paths need about 1,600 px,
+    more than the report's content pane has at any common window width; the field list needs about 420 px (a path
+    and its label), and the claims wrap beside it. Class `manifest` is what workflow/report/workflow.rst's style
+    selects."""
+    rows = [f".. list-table:: Figure manifest: {', '.join(COLUMNS)}", "   :header-rows: 1", "   :class: manifest",
+            "   :widths: auto", "", f"   * - {COLUMNS[0]}", f"     - {', '.join(COLUMNS[1:])}"]
     for entry in entries:
-        cells = [cell.replace("`", "``") for cell in _cells(entry)]
-        rows += [f"   * - {cells[0]}"] + [f"     - {cell}" for cell in cells[1:]]
+        # `` for a quoted name; a lone "-" would open a bullet list, so it is escaped
+        cells = [cell.replace("`", "``") if cell != "-" else "\\-" for cell in _cells(entry)]
+        rows += [f"   * - {cells[0]}", f"     - :{COLUMNS[1]}: {cells[1]}"]
+        rows += [f"       :{column}: {cell}" for column, cell in zip(COLUMNS[2:], cells[2:])]
     return "\n".join(rows)
 
 

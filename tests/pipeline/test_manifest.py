@@ -7,7 +7,8 @@ import pytest
 
 from conftest import REPO
 from rlv.figures import FIGURES
-from rlv.pipeline.manifest import (TARGETS, load_manifest, markdown_table, replace_between_markers, rst_table)
+from rlv.pipeline.manifest import (COLUMNS, TARGETS, load_manifest, markdown_table, replace_between_markers,
+                                   rst_table)
 
 # figure rules live in figures.smk; those of figures built by their own target beside it, in experiments.smk and
 # sequential.smk (whose rules are indented under `if SEQUENTIAL:`)
@@ -68,7 +69,26 @@ def test_readme_and_report_front_page_show_the_manifest():
         assert replace_between_markers(text, render(ENTRIES), comment) == text, \
             f"{name} differs from workflow/manifest.yaml: run python -m rlv.pipeline.manifest"
     assert "| `results/figures/parallel_scaling.png` | `figure_parallel_scaling` |" in markdown_table(ENTRIES)
-    assert ("     - planned" in rst_table(ENTRIES)) == bool(PLANNED)
+    assert (":status: planned" in rst_table(ENTRIES)) == bool(PLANNED)
+
+
+def test_the_report_table_is_two_columns_the_claim_and_a_field_list_of_the_rest():
+    """The front page's form (narrow enough to sit beside the workflow graph), parsed by docutils as Snakemake does,
+    with no warning (a lone "-" would open a bullet list)."""
+    from docutils.core import publish_doctree
+    from docutils.nodes import field_list, row, table
+
+    tree = publish_doctree(rst_table(ENTRIES), settings_overrides={"halt_level": 2, "report_level": 2})
+    (manifest,) = [node for node in tree.findall(table) if "manifest" in node["classes"]]
+    header, *rows = manifest.findall(row)
+    assert [cell.astext() for cell in header.children] == [COLUMNS[0], ", ".join(COLUMNS[1:])]
+    assert len(rows) == len(ENTRIES)
+    for entry, entry_row in zip(ENTRIES, rows):
+        claim, fields = entry_row.children
+        (listed,) = fields.findall(field_list)
+        values = {field[0].astext(): field[1].astext() for field in listed.children}
+        assert claim.astext() == entry["claim"] and list(values) == list(COLUMNS[1:])
+        assert values["rule"] == entry["rule"] and values["tables from"] == (", ".join(entry.get("tables", [])) or "-")
 
 
 def test_a_bad_status_is_named(tmp_path):
