@@ -11,8 +11,9 @@ judge_verification (the verification text it wrote before its verdict) and judge
 tokens, a closing EOS included).
 
 Every file is written to a temporary name in the same directory and renamed into place, so a killed run
-never leaves a half-written file that a rerun would take for complete. Model directories are written the
-same way (`atomic_directory`). A job's scratch directory (a training run's checkpoints, a sampling job's
+never leaves a half-written file that a rerun would take for complete (`atomic_file`). Model directories are
+written the same way (`atomic_directory`). What lands in place has the permissions the umask gives a plain
+`open` or `mkdir` (readable by the group and others under the usual 022), not the temporary's private ones. A job's scratch directory (a training run's checkpoints, a sampling job's
 shards) is `claim`ed with the job's parameters: a rerun with the same parameters resumes from what it holds,
 one with other parameters empties it first.
 """
@@ -40,42 +41,52 @@ JUDGE_COLUMNS = ["judge_verification", "judge_num_tokens"]
 CLAIM = "params.json"  # the parameters of the job that claimed a scratch directory
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+def umask() -> int:
+    """The process's file-creation mask (read by setting it and setting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, suffix: str = ".tmp"):
+    """Yield a temporary path beside `path` (ending in `suffix`, for writers that read the format from it); on
+    success it gets the mode a plain `open` would have given it under the umask (mkstemp makes it private) and
+    replaces `path` in one rename; on failure it is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        yield tmp
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+    with atomic_file(path) as tmp:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
 
 
 def write_text_atomic(text: str, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path) as tmp, open(tmp, "w") as handle:
+        handle.write(text)
 
 
 @contextlib.contextmanager
 def atomic_directory(path: str | Path):
-    """Yield a fresh temporary directory beside `path`; on success it replaces `path` in one rename."""
+    """Yield a fresh temporary directory beside `path`; on success it gets the mode a plain `mkdir` would have
+    given it under the umask and replaces `path` in one rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~umask())
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

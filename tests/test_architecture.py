@@ -24,9 +24,9 @@ LAYERS = {
     "inference": {"inference", "shared", "tasks"},
     "training": {"training", "inference", "shared", "tasks"},
     "baselines": {"baselines", "inference", "shared", "tasks"},
-    "analysis": {"analysis"},
-    "figures": {"figures", "analysis"},
-    "pipeline": {"pipeline", "figures", "analysis", "baselines", "training", "inference", "shared", "tasks"},
+    "analysis": {"analysis", "shared"},
+    "figures": {"figures", "analysis", "shared"},
+    "pipeline": {"pipeline", "figures", "analysis", "baselines", "training", "inference", "shared", "tasks", "rlv"},
     "cli": {"pipeline"},
 }
 

@@ -198,3 +198,27 @@ def test_read_rollouts_missing_column(tmp_path):
     assert "'correct'" in message
     assert "'completion'" not in message  # only the missing column is named
     assert len(read_rollouts(path, [c for c in EVAL_COLUMNS if c != "correct"])) == 4
+
+
+@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700),
+                                                        (0o002, 0o664, 0o775)])
+def test_outputs_honour_the_umask(tmp_path, mask, file_mode, dir_mode):
+    import stat
+
+    import matplotlib.pyplot as plt
+
+    from rlv.figures.style import save_figure
+    from rlv.rollouts import atomic_directory, write_parquet_atomic, write_text_atomic
+    old = os.umask(mask)
+    try:
+        write_parquet_atomic(pd.DataFrame({"a": [1]}), tmp_path / "t.parquet")
+        write_text_atomic("text", tmp_path / "summary.md")
+        save_figure(plt.figure(), tmp_path / "figure.png")
+        with atomic_directory(tmp_path / "model") as staging:
+            (staging / "weights").write_bytes(b"w")
+    finally:
+        os.umask(old)
+    for name in ("t.parquet", "summary.md", "figure.png", "figure.pdf", "model/weights"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == file_mode, name
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == dir_mode
+    assert not list(tmp_path.glob(".*"))
