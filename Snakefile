@@ -1,8 +1,15 @@
 # rlv: RL^V (LLM reasoners unified with generative verifiers), from data to figures in one DAG.
 # Stages live in workflow/rules/; the library they call is the `rlv` package.
+import os
+
 from snakemake.utils import min_version, validate
 
+from rlv.pipeline.config import read_yaml
+
 min_version("9.0")
+
+if os.path.exists("config/config.yaml"):
+    read_yaml("config/config.yaml")  # a YAML error names file:line:column (Snakemake's own message does not)
 
 
 configfile: "config/config.yaml"

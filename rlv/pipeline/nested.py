@@ -36,6 +36,7 @@ import yaml
 from rlv.analysis.designs import Arm, Design
 from rlv.analysis.method_comparison import MethodPair
 from rlv.pipeline import ConfigError
+from rlv.pipeline.config import read_yaml
 
 SEARCH_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "search.schema.yaml"
 SEARCH_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # a search's file name is its target's name
@@ -55,10 +56,7 @@ def discover_searches(directory: str | Path) -> dict[str, dict]:
 
 
 def load_search(path: str | Path) -> dict:
-    try:
-        search = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    search = read_yaml(path)
     validate_search(search, str(path))
     return search
 

@@ -5,7 +5,8 @@ One JSON object per line (blank lines are skipped). Fields: `problem` and `answe
 a level (an int or a "Level N" string; missing -> `default_level`, else an error) and a subject
 (missing -> `default_subject`, else ""). With `answer_from_solution`, a record without an `answer` takes
 the content of the last `\\boxed{}` of its solution (Hendrycks' MATH ships no answer field).
-Every malformed line raises ValueError naming the file, the 1-based line number and the field.
+Every malformed line raises ValueError naming the file, the 1-based line number and the field (invalid JSON:
+file:line:column); an id read twice names both lines.
 
 `record_from_mapping` is the same normalisation for one mapping; the Parquet and Hugging Face loaders
 (`rlv.tasks.loaders`) use it with their own row locations."""
@@ -112,20 +113,23 @@ def load_jsonl_problems(
 ) -> pd.DataFrame:
     """Read `path` (JSONL) into a validated frame with columns PROBLEM_COLUMNS."""
     path = Path(path)
-    records = []
+    records, lines = [], {}  # id -> the line it was first read on
     with path.open(encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path}:{line_number}"
             try:
-                record = json.loads(line)
+                record = json.loads(line.rstrip("\r\n"))  # a cut-off line errs at its end, not at "line 2 column 1"
             except json.JSONDecodeError as exc:
-                raise _error(where, "<json>", f"invalid JSON ({exc.msg} at column {exc.colno})") from exc
+                raise ValueError(f"{where}:{exc.colno}: invalid JSON: {exc.msg}") from exc
             records.append(record_from_mapping(
                 record, where, f"{path.stem}/{line_number}", id_field=id_field, level_field=level_field,
                 subject_field=subject_field, default_level=default_level, default_subject=default_subject,
                 answer_from_solution=answer_from_solution))
+            first = lines.setdefault(records[-1]["id"], line_number)
+            if first != line_number:
+                raise _error(where, "id", f"{records[-1]['id']!r} repeats the id of line {first}")
     if not records:
         raise ValueError(f"{path}: no problems (empty file)")
     return validate_problems(pd.DataFrame.from_records(records, columns=PROBLEM_COLUMNS), str(path))

@@ -65,7 +65,7 @@ def test_a_search_file_name_must_be_a_target_name(tmp_path):
         discover_searches(tmp_path)
     (tmp_path / "lambda-sweep.yaml").unlink()
     (tmp_path / "broken.yaml").write_text("seeds: [0\n")
-    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml:2:1: not valid YAML: expected .,. or .\]., but got .<stream end>."):
         discover_searches(tmp_path)
 
 

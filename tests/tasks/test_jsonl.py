@@ -61,7 +61,6 @@ GOOD = [
 @pytest.mark.parametrize(
     "name, bad_line, field",
     [
-        ("bad_json.jsonl", '{"problem": "3+3?", "answer": "6", "level": 3', "<json>"),
         ("missing_answer.jsonl", json.dumps({"problem": "3+3?", "level": 3}), "answer"),
         ("empty_problem.jsonl", json.dumps({"problem": "  ", "answer": "6", "level": 3}), "problem"),
         ("bad_level.jsonl", json.dumps({"problem": "3+3?", "answer": "6", "level": "Level X"}), "level"),
@@ -77,6 +76,16 @@ def test_malformed_line_names_file_line_and_field(tmp_path, name, bad_line, fiel
     assert name in message and f"{name}:3:" in message and repr(field) in message, message
 
 
+def test_invalid_json_names_file_line_and_column(tmp_path):
+    bad = '{"problem": "3+3?", "answer": "6", "level": 3'
+    path = _write(tmp_path, "bad_json.jsonl", GOOD + [bad])
+    with pytest.raises(ValueError, match=rf"bad_json\.jsonl:3:{len(bad) + 1}: invalid JSON: Expecting ',' delimiter"):
+        load_jsonl_problems(path)
+    path = _write(tmp_path, "bad_value.jsonl", GOOD + ['{"problem": "3+3?", "answer": , "level": 3}'])
+    with pytest.raises(ValueError, match=r"bad_value\.jsonl:3:31: invalid JSON: Expecting value"):
+        load_jsonl_problems(path)
+
+
 def test_fallback_ids_levels_and_subjects(tmp_path):
     path = _write(tmp_path, "toy.jsonl", GOOD + ["", json.dumps({"problem": "x?", "answer": 7, "id": "q9"})])
     frame = load_jsonl_problems(path, default_level=4)
@@ -90,7 +99,7 @@ def test_fallback_ids_levels_and_subjects(tmp_path):
 def test_explicit_id_field_and_duplicates(tmp_path):
     rows = [json.dumps({"key": k, "problem": "p", "answer": "1", "level": 1}) for k in ("a", "b", "a")]
     path = _write(tmp_path, "dup.jsonl", rows)
-    with pytest.raises(ValueError, match="duplicate"):
+    with pytest.raises(ValueError, match=r"dup\.jsonl:3: field 'id': 'a' repeats the id of line 1"):
         load_jsonl_problems(path, id_field="key")
     with pytest.raises(ValueError, match=r"dup\.jsonl:1: field 'nope'"):
         load_jsonl_problems(path, id_field="nope")

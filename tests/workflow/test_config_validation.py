@@ -142,6 +142,18 @@ def test_snakemake_stops_before_any_job(tmp_path, path, value, expected):
     assert not (tmp_path / "results").exists()
 
 
+def test_a_yaml_error_in_the_config_names_file_line_and_column(tmp_path):
+    (tmp_path / "config").mkdir()
+    text = (REPO / "config" / "config.yaml").read_text().replace("levels: [1, 2, 3, 4, 5]", "levels: [1, 2, 3, 4, 5", 1)
+    (tmp_path / "config" / "config.yaml").write_text(text)
+    line = text.splitlines().index("  levels: [1, 2, 3, 4, 5") + 2  # the parser notices on the next line
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile", str(REPO / "Snakefile")],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert f"config/config.yaml:{line}:" in result.stdout + result.stderr
+    assert "not valid YAML: expected ',' or ']'" in result.stdout + result.stderr
+
+
 # --- the generalization keys
 
 @pytest.mark.parametrize("path, value, key", [
