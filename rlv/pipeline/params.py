@@ -87,9 +87,10 @@ class StageParams:
     # --- metrics, figures, summary
 
     def sweep_params(self) -> dict:
-        """The sweep section, every N = 1, 2, 4, ... up to eval.num_samples, the master seed."""
-        ns = [2**i for i in range(self.config["eval"]["num_samples"].bit_length())]
-        return {**self.config["sweep"], "ns": ns, "seed": self.config["seed"]}
+        """The sweep section, every N = 1, 2, 4, ... below eval.num_samples and N_max itself, the master seed."""
+        n_max = self.config["eval"]["num_samples"]
+        ns = [2**i for i in range(n_max.bit_length())]
+        return {**self.config["sweep"], "ns": ns + ([n_max] if ns[-1] != n_max else []), "seed": self.config["seed"]}
 
     def efficiency_params(self, dataset: str) -> dict:
         return {**self.comparison_runs(dataset), "base_strategy": "majority",
@@ -124,7 +125,8 @@ class StageParams:
         claims = {"dataset": scaling["dataset"], "base_run": scaling["base_run"], "verifier_run": scaling["verifier_run"],
                   **self.config["figures"].get("claims", {}), "num_bootstrap": sweep["num_bootstrap"],
                   "confidence": sweep["confidence"], "seed": self.config["seed"]}
-        return {"labels": self.labels, "ns": [1, 4, 16, self.config["eval"]["num_samples"]], "claims": claims}
+        return {"labels": self.labels, "ns": [1, 4, 16, self.config["eval"]["num_samples"]], "claims": claims,
+                "provenance": {"config_digest": self.config_digest, "seed": self.config["seed"]}}
 
     def bootstrap_params(self, **extra) -> dict:
         """The sweep's bootstrap keys and the master seed (design tables), with `extra`."""

@@ -28,6 +28,8 @@ from rlv.pipeline import ConfigError
 from rlv.pipeline.checks import check_plan
 from rlv.pipeline.nested import discover_searches
 from rlv.pipeline.params import StageParams
+from rlv.pipeline.provenance import params_digest, stage_digest
+from rlv.pipeline.registry import STAGES
 from rlv.tasks.synthetic import FAMILIES
 
 OTHER = "other"  # a synthetic dataset's family: the one train is not
@@ -251,7 +253,15 @@ class Plan(StageParams):
         path = "results/metrics/sequential_parallel/ratios.parquet"
         return [path] if self.sequential and os.path.exists(path) else []
 
-    # --- inputs, resources, launchers
+    # --- inputs, resources, launchers, provenance
+
+    def code_digest(self, subcommand: str) -> str:
+        """The digest of the code `rlv <subcommand>` runs: a rule's params, so a code change reruns its jobs."""
+        return stage_digest(STAGES[subcommand][0])
+
+    @cached_property
+    def config_digest(self) -> str:
+        return params_digest(self.config)
 
     def dataset_input(self, name: str) -> list[str]:
         """The file or directory a dataset is read from (none for the synthetic source)."""

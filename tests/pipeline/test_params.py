@@ -12,7 +12,8 @@ from conftest import REPO
 from rlv.pipeline.manifest import load_manifest
 from rlv.pipeline.params import as_json
 from rlv.pipeline.plan import Plan
-from rlv.pipeline.stages import evaluate, experiments, figures, models, parse_params, sequential, train
+from rlv.pipeline.registry import STAGES
+from rlv.pipeline.stages import evaluate, models, parse_params
 from rlv.training.params import RLParams
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -28,35 +29,35 @@ def plan_of(path: str) -> Plan:
 
 
 def stage_params(plan: Plan):
-    """(stage, its parameters' type, the dict a rule passes) for every job the plan holds."""
-    yield "base-model", models.BaseModelParams, plan.base_model_params()
+    """(subcommand, the dict a rule passes) for every job the plan holds."""
+    yield "base-model", plan.base_model_params()
     for run in plan.rl_runs:
-        yield "train", RLParams, plan.rl_params(run)
+        yield "train", plan.rl_params(run)
     for run in ["base", *plan.rl_runs]:
-        yield "sample", evaluate.SampleParams, plan.sample_params(run)
-    yield "score", evaluate.ScoreParams, plan.score_params()
-    yield "score-head", evaluate.ScoreParams, plan.head_score_params()
-    yield "sweep", evaluate.SweepParams, plan.sweep_params()
+        yield "sample", plan.sample_params(run)
+    yield "score", plan.score_params()
+    yield "score-head", plan.head_score_params()
+    yield "sweep", plan.sweep_params()
     for dataset in plan.datasets:
-        yield "efficiency", figures.EfficiencyParams, plan.efficiency_params(dataset)
-    yield "summary", figures.SummaryParams, plan.summary_params()
-    yield "design-table", experiments.DesignTableParams, plan.bootstrap_params(dataset="test")
+        yield "efficiency", plan.efficiency_params(dataset)
+    yield "summary", plan.summary_params()
+    yield "design-table", plan.bootstrap_params(dataset="test")
     if plan.separate_verifier:
-        yield "train-verifier", train.VerifierParams, plan.separate_verifier_params()
+        yield "train-verifier", plan.separate_verifier_params()
     for form in plan.head_runs:
-        yield "train-verifier-head", train.HeadParams, plan.head_params(form)
+        yield "train-verifier-head", plan.head_params(form)
     if plan.judge:
-        yield "judge", evaluate.JudgeParams, plan.judge_params()
+        yield "judge", plan.judge_params()
     if plan.sequential:
         for run in (plan.sequential["base_run"], plan.sequential["verifier_run"]):
-            yield "sample-budgets", sequential.BudgetParams, plan.budget_params(run)
-        yield "sequential-tables", sequential.SequentialTableParams, plan.sequential_table_params()
+            yield "sample-budgets", plan.budget_params(run)
+        yield "sequential-tables", plan.sequential_table_params()
 
 
 @pytest.mark.parametrize("path", CONFIGS)
 def test_every_rules_params_parse_into_its_stages_type(path):
     plan = plan_of(path)
-    parsed = [parse_params(kind, params, stage) for stage, kind, params in stage_params(plan)]
+    parsed = [parse_params(STAGES[stage][1], params, stage) for stage, params in stage_params(plan)]
     assert len(parsed) >= 9
     for entry in load_manifest():  # every figure of the manifest has its rule's parameters
         assert isinstance(plan.figure_params(entry["name"]), dict)

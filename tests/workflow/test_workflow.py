@@ -3,9 +3,11 @@ generalization datasets, runs, figure and claims), including a forced rerun of o
 single target."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,7 +15,7 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, offline_prefix, snakemake
-from helpers import RULE_FAMILIES, SCHEMA, planned_jobs
+from helpers import RULE_FAMILIES, SCHEMA, planned_jobs, validated_config
 from rlv.pipeline.plan import Plan
 
 
@@ -183,3 +185,60 @@ def test_dag_builds_the_generalization_datasets_runs_figure_and_claims(test_dag)
     summary = (results / "summary.md").read_text()
     for claim in ("generalizes easy-to-hard (dataset `hard`)", "generalizes out of domain (dataset `ood`)"):
         assert f"| {claim} |" in summary
+
+
+@pytest.mark.slow
+def test_the_terminal_shows_progress_not_what_jobs_print(test_dag):
+    _, output = test_dag
+    assert "steps (100%) done" in output
+    dict_lines = [line for line in output.splitlines() if line.lstrip().startswith("{'") or "'loss':" in line]
+    assert dict_lines == []
+
+
+@pytest.mark.slow
+def test_models_and_summary_record_their_provenance(test_dag):
+    from rlv.pipeline.provenance import code_version
+    from rlv.pipeline.registry import STAGES
+    workdir, _ = test_dag
+    results = workdir / "results"
+    plan = Plan(validated_config(workdir / "config" / "config.yaml"), searches_dir=workdir / "config" / "searches")
+    for model, stage in (("base", "base-model"), ("grpo_v", "train"), ("grpo+verifier", "train-verifier"),
+                         ("grpo+bce", "train-verifier-head")):
+        record = json.loads((results / "models" / model / "provenance.json").read_text())
+        function = STAGES[stage][0]
+        assert record["source_digest"] == code_version()["source_digest"]
+        assert record["stage"] == f"{function.__module__}.{function.__name__}"
+        assert record["stage_digest"] == plan.code_digest(stage) and record["seed"] == 0
+        assert len(record["params_digest"]) == 12
+    summary = (results / "summary.md").read_text()
+    assert f"source digest {code_version()['source_digest']}; config digest " in summary and ", seed 0." in summary
+
+
+@pytest.mark.slow
+def test_a_code_change_reruns_the_stages_that_run_it_and_what_follows(test_dag, tmp_path):
+    """A copy of the project, imported instead of this one: unchanged it plans nothing; with the judge's module
+    edited it plans the judge and what depends on its scores, nothing upstream and no other stage."""
+    workdir, _ = test_dag
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("Snakefile", "workflow", "profiles", "rlv"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, copy / name)
+
+    def dry_run():
+        env = {**os.environ, "PYTHONPATH": str(copy), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--snakefile",
+                                 str(copy / "Snakefile")], cwd=workdir, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout + result.stderr
+
+    assert "Nothing to be done" in dry_run()
+    judge = copy / "rlv" / "baselines" / "judge.py"
+    judge.write_text(judge.read_text() + "\nJUDGED_BY_A_NEW_VERSION = True\n")
+    assert planned_jobs(dry_run()) == {"judge": 1, "sweep": 1, "efficiency": 1, "figure_parallel_scaling": 1,
+                                       "figure_generalization": 1, "figure_strategies": 1,
+                                       "figure_verifier_quality": 1, "figure_verifier_form": 1, "summary": 1, "all": 1}

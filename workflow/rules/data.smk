@@ -6,6 +6,7 @@ rule problems:
     output:
         "results/data/{dataset}.parquet",
     params:
+        code=PLAN.code_digest("data"),
         p=lambda w: as_json(PLAN.data_params(w.dataset)),
     threads: PLAN.threads("problems")
     resources:

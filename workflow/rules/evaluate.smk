@@ -7,6 +7,7 @@ rule sample:
     output:
         "results/rollouts/eval/{run}/{dataset}.parquet",
     params:
+        code=PLAN.code_digest("sample"),
         p=lambda w: as_json(PLAN.sample_params(w.run)),
     threads: PLAN.threads("sample")
     resources:
@@ -31,6 +32,7 @@ rule score:
     output:
         "results/rollouts/scored/{run}/{dataset}.parquet",
     params:
+        code=PLAN.code_digest("score"),
         p=as_json(PLAN.score_params()),
     threads: PLAN.threads("score")
     resources:
@@ -57,6 +59,7 @@ if PLAN.separate_verifier:
         output:
             f"results/rollouts/scored/{PLAN.separate_verifier}/{{dataset}}.parquet",
         params:
+            code=PLAN.code_digest("score"),
             p=as_json(PLAN.score_params()),
             run=PLAN.separate_verifier,
         threads: PLAN.threads("score")
@@ -88,6 +91,7 @@ if PLAN.judge:
         wildcard_constraints:
             dataset=PLAN.scaling_dataset,
         params:
+            code=PLAN.code_digest("judge"),
             p=as_json(PLAN.judge_params()),
             run=PLAN.judge,
         threads: PLAN.threads("judge")
@@ -119,6 +123,7 @@ if PLAN.head_runs:
             form="|".join(PLAN.head_runs),
             dataset=PLAN.scaling_dataset,
         params:
+            code=PLAN.code_digest("score-head"),
             p=as_json(PLAN.head_score_params()),
             run=lambda w: PLAN.head_runs[w.form],
         threads: PLAN.threads("score")
@@ -143,6 +148,7 @@ rule sweep:
         curves="results/metrics/sweep/{dataset}.parquet",
         verifier="results/metrics/verifier/{dataset}.parquet",
     params:
+        code=PLAN.code_digest("sweep"),
         p=as_json(PLAN.sweep_params()),
     threads: PLAN.threads("sweep")
     resources:

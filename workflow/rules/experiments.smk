@@ -13,6 +13,7 @@ rule design_config:
     output:
         "results/experiments/{search}/{base}/config/config.yaml",
     params:
+        code=PLAN.code_digest("design-config"),
         p=as_json(config),
     threads: PLAN.threads("default")
     resources:
@@ -36,6 +37,7 @@ rule design_base:
         sweep="results/experiments/{search}/{base}/results/metrics/sweep/test.parquet",
         verifier="results/experiments/{search}/{base}/results/metrics/verifier/test.parquet",
     params:
+        code=PLAN.code_digest("design-warm-start"),
         snakefile=workflow.main_snakefile,
         directory=lambda w: f"results/experiments/{w.search}/{w.base}",
         warm_start=lambda w: f"results/experiments/{w.search}/{w.base}/results"
@@ -68,6 +70,7 @@ rule design_table:
         table="results/experiments/{search}.md",
         rows="results/experiments/{search}.parquet",
     params:
+        code=PLAN.code_digest("design-table"),
         p=as_json(PLAN.bootstrap_params(dataset="test")),
     threads: PLAN.threads("default")
     resources:
@@ -89,6 +92,7 @@ rule figure_lambda_sweep:
         png=report("results/figures/lambda_sweep.png", **FIGURE_REPORT["lambda_sweep"]),
         pdf="results/figures/lambda_sweep.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("lambda_sweep")),
     threads: PLAN.threads("figures")
     resources:
@@ -127,6 +131,7 @@ rule method_comparison:
         table="results/experiments/{search}/methods.md",
         rows="results/experiments/{search}/methods.parquet",
     params:
+        code=PLAN.code_digest("method-comparison"),
         p=as_json({"dataset": "test"}),
     threads: PLAN.threads("default")
     resources:
@@ -151,6 +156,7 @@ rule figure_rl_methods:
         png=report("results/figures/rl_methods.png", **FIGURE_REPORT["rl_methods"]),
         pdf="results/figures/rl_methods.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("rl_methods")),
     threads: PLAN.threads("figures")
     resources:

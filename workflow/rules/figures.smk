@@ -9,6 +9,7 @@ rule efficiency:
     output:
         "results/metrics/efficiency/{dataset}.parquet",
     params:
+        code=PLAN.code_digest("efficiency"),
         p=lambda w: as_json(PLAN.efficiency_params(w.dataset)),
     threads: PLAN.threads("figures")
     resources:
@@ -34,6 +35,7 @@ rule figure_parallel_scaling:
         png=report("results/figures/parallel_scaling.png", **FIGURE_REPORT["parallel_scaling"]),
         pdf="results/figures/parallel_scaling.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("parallel_scaling")),
     threads: PLAN.threads("figures")
     resources:
@@ -57,6 +59,7 @@ rule figure_training_dynamics:
         png=report("results/figures/training_dynamics.png", **FIGURE_REPORT["training_dynamics"]),
         pdf="results/figures/training_dynamics.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("training_dynamics")),
     threads: PLAN.threads("figures")
     resources:
@@ -77,6 +80,7 @@ rule figure_overview:
         png=report("results/figures/overview.png", **FIGURE_REPORT["overview"]),
         pdf="results/figures/overview.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("overview")),
     threads: PLAN.threads("figures")
     resources:
@@ -103,6 +107,7 @@ rule summary:
     output:
         "results/summary.md",
     params:
+        code=PLAN.code_digest("summary"),
         sequential=lambda w, input: f"--sequential {shlex.quote(str(input.sequential))}" if input.sequential else "",
         p=as_json(PLAN.summary_params()),
     threads: PLAN.threads("figures")
@@ -127,6 +132,7 @@ rule figure_strategies:
         png=report("results/figures/strategies.png", **FIGURE_REPORT["strategies"]),
         pdf="results/figures/strategies.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("strategies")),
     threads: PLAN.threads("figures")
     resources:
@@ -152,6 +158,7 @@ rule figure_verifier_quality:
         png=report("results/figures/verifier_quality.png", **FIGURE_REPORT["verifier_quality"]),
         pdf="results/figures/verifier_quality.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("verifier_quality")),
     threads: PLAN.threads("figures")
     resources:
@@ -177,6 +184,7 @@ rule figure_generalization:
         png=report("results/figures/generalization.png", **FIGURE_REPORT["generalization"]),
         pdf="results/figures/generalization.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("generalization")),
     threads: PLAN.threads("figures")
     resources:
@@ -202,6 +210,7 @@ rule figure_verifier_form:
         png=report("results/figures/verifier_form.png", **FIGURE_REPORT["verifier_form"]),
         pdf="results/figures/verifier_form.pdf",
     params:
+        code=PLAN.code_digest("figure"),
         p=as_json(PLAN.figure_params("verifier_form")),
     threads: PLAN.threads("figures")
     resources:

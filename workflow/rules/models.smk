@@ -5,6 +5,7 @@ rule base_model:
     output:
         directory("results/models/base"),
     params:
+        code=PLAN.code_digest("base-model"),
         p=as_json(PLAN.base_model_params()),
     threads: PLAN.threads("base_model")
     resources:

@@ -15,6 +15,7 @@ if PLAN.sequential:
         output:
             "results/rollouts/budget/{run}/{dataset}.parquet",
         params:
+            code=PLAN.code_digest("sample-budgets"),
             p=lambda w: as_json(PLAN.budget_params(w.run)),
         threads: PLAN.threads("sample_budgets")
         resources:
@@ -34,6 +35,7 @@ if PLAN.sequential:
         output:
             f"{SEQUENTIAL_ROOT}/config/config.yaml",
         params:
+            code=PLAN.code_digest("sequential-config"),
             p=as_json(config),
         threads: PLAN.threads("default")
         resources:
@@ -80,6 +82,7 @@ if PLAN.sequential:
             table="results/metrics/sequential_parallel/ratios.md",
             adaptive="results/metrics/sequential_parallel/adaptive.parquet",
         params:
+            code=PLAN.code_digest("sequential-tables"),
             p=as_json(PLAN.sequential_table_params()),
         threads: PLAN.threads("figures")
         resources:
@@ -103,6 +106,7 @@ if PLAN.sequential:
             png=report("results/figures/sequential_parallel.png", **FIGURE_REPORT["sequential_parallel"]),
             pdf="results/figures/sequential_parallel.pdf",
         params:
+            code=PLAN.code_digest("figure"),
             p=as_json(PLAN.figure_params("sequential_parallel")),
         threads: PLAN.threads("figures")
         resources:
@@ -125,6 +129,7 @@ if PLAN.sequential:
             png=report("results/figures/adaptive_length.png", **FIGURE_REPORT["adaptive_length"]),
             pdf="results/figures/adaptive_length.pdf",
         params:
+            code=PLAN.code_digest("figure"),
             p=as_json(PLAN.figure_params("adaptive_length")),
         threads: PLAN.threads("figures")
         resources:

@@ -11,6 +11,7 @@ rule train_rl:
     wildcard_constraints:
         run="|".join(PLAN.rl_runs),
     params:
+        code=PLAN.code_digest("train"),
         p=lambda w: as_json(PLAN.rl_params(w.run)),
         launcher=lambda w, resources: PLAN.train_launcher(resources.gpu),
     threads: PLAN.threads("train_rl")
@@ -39,6 +40,7 @@ if PLAN.separate_verifier:
         output:
             model=directory(f"results/models/{PLAN.separate_verifier}"),
         params:
+            code=PLAN.code_digest("train-verifier"),
             p=as_json(PLAN.separate_verifier_params()),
             run=PLAN.separate_verifier,
         threads: PLAN.threads("train_verifier")
@@ -69,6 +71,7 @@ if PLAN.head_runs:
         wildcard_constraints:
             form="|".join(PLAN.head_runs),
         params:
+            code=PLAN.code_digest("train-verifier-head"),
             p=lambda w: as_json(PLAN.head_params(w.form)),
             run=lambda w: PLAN.head_runs[w.form],
         threads: PLAN.threads("train_verifier")

@@ -32,6 +32,7 @@ class SummaryParams:
     ns: list[int]
     labels: dict = field(default_factory=dict)
     claims: dict | None = None  # dataset, base_run, verifier_run, easy_to_hard, out_of_domain, bootstrap keys
+    provenance: dict = field(default_factory=dict)  # config_digest, seed
 
 
 def figure(*, name: str, out: Path, params: dict, metrics: list[Path] | None = None, **tables) -> None:
@@ -47,6 +48,15 @@ def figure(*, name: str, out: Path, params: dict, metrics: list[Path] | None = N
         frames["metrics"] = [pd.read_csv(Path(p) / "metrics.csv" if Path(p).is_dir() else p) for p in metrics]
     FIGURES[name](out=str(out), params=params, **frames)
     log(f"wrote {out}")
+
+
+def provenance_line(provenance: dict) -> str:
+    """Which code, config and seed wrote the summary (rlv.pipeline.provenance)."""
+    from rlv.pipeline.provenance import code_version, describe
+    config = (f"; config digest {provenance['config_digest']}, seed {provenance['seed']}"
+              if {"config_digest", "seed"} <= set(provenance) else "")
+    return (f"Written by {describe(code_version())}{config}. Each model directory's `provenance.json` records the "
+            "code that made it.")
 
 
 def efficiency(*, sweep: Path, dataset: str, out: Path, params: EfficiencyParams) -> None:
@@ -77,6 +87,6 @@ def summary(*, sweeps: list[Path], verifiers: list[Path], efficiency: list[Path]
         claims = claim_rows({s["dataset"].iloc[0]: s for s in sweep_tables}, ratios, scored, params.claims,
                             params.labels, budget_ratios)
     text = render_summary(sweep_tables, [pd.read_parquet(p) for p in verifiers], params.ns, params.labels, claims,
-                          ratios)
+                          ratios, provenance_line(params.provenance))
     write_text_atomic(text, out)
     log(f"wrote {out}")

@@ -4,7 +4,7 @@ Either a pretrained checkpoint (`pretrained`: a hub id in the local cache or a d
 with its tokenizer and no remote code, or the embedded default's tiny model: a digit-level tokenizer trained on
 the warm-up corpus, a tiny Qwen2 of `architecture`, and the supervised warm-up (rlv.models.warm_up) on the
 training problems' worked solutions mixed with a `warmup.check_share` of single-equation Yes/No checks
-(rlv.tasks.expression.equation_checks).
+(rlv.tasks.expression.equation_checks). The model directory records its provenance (rlv.pipeline.provenance).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rlv.pipeline.provenance import record
 from rlv.pipeline.stages import log, set_threads
 
 
@@ -44,7 +45,7 @@ def base_model(*, data: Path, out: Path, params: BaseModelParams) -> None:
     from rlv.rollouts import atomic_directory
     from rlv.tasks.expression import equation_checks
     if params.pretrained:
-        return copy_pretrained(params.pretrained, out)
+        return copy_pretrained(params.pretrained, out, params)
     set_threads(params.threads)
     problems = pd.read_parquet(data)
     warm, share = params.warmup, params.warmup.check_share
@@ -60,10 +61,11 @@ def base_model(*, data: Path, out: Path, params: BaseModelParams) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         pd.DataFrame(history).to_csv(staging / "warmup.csv", index=False)
+        record(staging, base_model, params, params.seed)
     log(f"saved the base model to {out}")
 
 
-def copy_pretrained(source: str, out: Path) -> None:
+def copy_pretrained(source: str, out: Path, params: BaseModelParams) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rlv.rollouts import atomic_directory
@@ -79,4 +81,5 @@ def copy_pretrained(source: str, out: Path) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         (staging / "pretrained.json").write_text(json.dumps({"pretrained": str(source)}) + "\n")
+        record(staging, base_model, params)
     log(f"copied {source} ({sum(p.numel() for p in model.parameters()):,} parameters, {model.dtype}) to {out}")

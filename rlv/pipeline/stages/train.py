@@ -6,7 +6,8 @@
 - train-verifier: the separate-verifier baseline, the base model trained on the Yes/No verification loss alone over
   one run's training rollouts (rlv.baselines.separate_verifier).
 - train-verifier-head: the same training with a scalar head, BCE or regression (rlv.baselines.verifier_heads).
-A trained verifier is saved atomically: weights (safetensors), tokenizer, its head if any, and metrics.csv.
+A trained verifier is saved atomically: weights (safetensors), tokenizer, its head if any, and metrics.csv. Every
+model directory records its provenance.json (rlv.pipeline.provenance: code version, parameters' digest, seed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rlv.pipeline.provenance import record
 from rlv.pipeline.stages import log, set_threads
 from rlv.training.params import RLParams
 
@@ -43,8 +45,10 @@ def train(*, base: Path, data: Path, run: str, out: Path, rollouts: Path, checkp
     from rlv.training.run import run_training
     checkpoint_dir = checkpoints or f"{str(out).rstrip('/')}.checkpoints"
     metrics = run_training(base, pd.read_parquet(data), params, run, out, rollouts, checkpoint_dir, log)
+    record(out, train, params, params.seed)
     last = metrics.tail(1).to_dict("records")[0] if len(metrics) else {}
-    log(f"trained {run}: {len(metrics)} steps; last step {last}")
+    shown = ", ".join(f"{key} {last[key]:.4g}" for key in ("reward", "verifier/loss", "verifier/accuracy") if key in last)
+    log(f"trained {run}: {len(metrics)} steps" + (f"; last step: {shown}" if shown else ""))
 
 
 def train_verifier(*, base: Path, rollouts: Path, run: str, out: Path, params: VerifierParams) -> None:
@@ -58,7 +62,8 @@ def train_verifier(*, base: Path, rollouts: Path, run: str, out: Path, params: V
         f"{params.steps} steps of {params.batch_size}")
     history = train_separate_verifier(model, tokenizer, frame, params.steps, params.batch_size,
                                       params.learning_rate, params.seed, log)
-    save_verifier(out, run, model, tokenizer, history)
+    save_verifier(out, run, model, tokenizer, history, lambda staging: record(staging, train_verifier, params,
+                                                                              params.seed))
     log(f"saved the separate verifier to {out}")
 
 
@@ -74,7 +79,8 @@ def train_verifier_head(*, base: Path, rollouts: Path, run: str, out: Path, para
         f"{frame['label'].mean():.3f}), {params.steps} steps of {params.batch_size}")
     history = train_head(verifier, tokenizer, frame, params.steps, params.batch_size, params.learning_rate,
                          params.seed, log)
-    save_verifier(out, run, model, tokenizer, history, lambda staging: save_head(verifier, staging))
+    save_verifier(out, run, model, tokenizer, history, lambda staging: (
+        save_head(verifier, staging), record(staging, train_verifier_head, params, params.seed)))
     log(f"saved the {params.form} verifier head to {out}")
 
 
