@@ -10,6 +10,8 @@ is printed too. The floor of the fused update ratio is the share of row-columns 
 batch (its widening plus the separate pass over the few longest rows left out of it; compute is about
 linear in rows x columns); the share of suffix tokens in each sequence (larger for short solutions) is
 printed beside it, since padding absorbs most of it. Threads default to 1: stabler on a loaded machine.
+On a GPU (`--device cuda --precision bf16`) it reports the peak memory too (scripts/gpu-check.sh runs it at
+Qwen2.5-1.5B's shape).
 Usage:
     python bench/rlv_overhead.py --base results/models/base --data results/data/train.parquet [--steps 6]
 """
@@ -24,7 +26,7 @@ import time
 import pandas as pd
 import torch
 
-from rlv.models import load_model
+from rlv.models import load_model, resolve_device
 from rlv.training.params import RLParams
 from rlv.training.run import correctness_reward, prompt_dataset, trl_config
 from rlv.training.trainers import TRAINERS
@@ -33,13 +35,16 @@ from rlv.verifier import fused_layout
 VARIANTS = {"grpo": (0.0, True), "grpo_v_fused": (1.0, True), "grpo_v_separate": (1.0, False)}
 
 
-def update_seconds(trainer, optimizer, inputs, coef, fuse):
+def update_seconds(trainer, optimizer, inputs, coef, fuse, cuda=False):
     trainer.verify_coef, trainer.fuse_verification = coef, fuse
     start = time.perf_counter()
-    loss = trainer._compute_loss(trainer.model, inputs)
+    with trainer.accelerator.autocast():  # TRL's bf16, as its training step runs the loss
+        loss = trainer._compute_loss(trainer.model, inputs)
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+    if cuda:
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
@@ -64,12 +69,18 @@ def main():
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2, help="updates per variant and step; the fastest counts")
+    parser.add_argument("--prompts-per-step", type=int, default=16)
+    parser.add_argument("--num-generations", type=int, default=8)
+    parser.add_argument("--max-completion-length", type=int, default=160)
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (rlv.models.resolve_device)")
+    parser.add_argument("--precision", default="auto", help="auto, fp32 or bf16: TRL's bf16 autocast on fp32 weights")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    params = RLParams(trainer="grpo", verify_coef=1.0, steps=args.steps, learning_rate=1e-4, prompts_per_step=16,
-                      num_generations=8, max_completion_length=160, temperature=1.0, beta=0.0, seed=0,
-                      checkpoint_every=10_000)
-    model, tokenizer = load_model(args.base)
+    params = RLParams(trainer="grpo", verify_coef=1.0, steps=args.steps, learning_rate=1e-4,
+                      prompts_per_step=args.prompts_per_step, num_generations=args.num_generations,
+                      max_completion_length=args.max_completion_length, temperature=1.0, beta=0.0, seed=0,
+                      checkpoint_every=10_000, device=args.device, precision=args.precision)
+    model, tokenizer = load_model(args.base, device=resolve_device(args.device))
     trainer = TRAINERS["grpo"](model=model, reward_funcs=[correctness_reward],
                                args=trl_config(params, tempfile.mkdtemp(prefix="rlv-bench-")),
                                train_dataset=prompt_dataset(pd.read_parquet(args.data), ""), processing_class=tokenizer)
@@ -78,6 +89,9 @@ def main():
     batches = iter(trainer.get_train_dataloader())
     times = {"generation": [], **{name: [] for name in VARIANTS}}
     shares = []
+    cuda = next(model.parameters()).device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     for step in range(args.steps):
         model.train()
         start = time.perf_counter()
@@ -90,7 +104,7 @@ def main():
             for name in names[(step + repeat) % 3:] + names[:(step + repeat) % 3]:
                 model.load_state_dict(weights)
                 optimizer.load_state_dict(state)
-                seconds = update_seconds(trainer, optimizer, inputs, *VARIANTS[name])
+                seconds = update_seconds(trainer, optimizer, inputs, *VARIANTS[name], cuda)
                 best[name] = min(best.get(name, seconds), seconds)
         for name, seconds in best.items():
             times[name].append(seconds)
@@ -105,7 +119,10 @@ def main():
         "update_ratio_separate": round(mean["grpo_v_separate"] / mean["grpo"], 3),
         "floor_update_ratio": round(1 + sum(c for _, c in shares) / len(shares), 3),
         "suffix_token_share": round(sum(t for t, _ in shares) / len(shares), 3),
-        "steps": args.steps, "threads": args.threads,
+        "steps": args.steps, "threads": args.threads, "sequences": args.prompts_per_step * args.num_generations,
+        "device": args.device, "precision": args.precision,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
     }
     print(json.dumps(report, indent=1))
 

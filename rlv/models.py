@@ -18,6 +18,7 @@ Everything is saved with `save_pretrained` (safetensors) and reloads with the Au
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from rlv.tasks.chat import problem_messages
-from rlv.verifier import VERIFICATION_QUESTION
+from rlv.verifier import VERIFICATION_QUESTION, stop_ids
 
 CONTROL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 ANSWER_TOKENS = ["Yes", "No"]
@@ -104,8 +105,10 @@ def _batch(examples: list[tuple[list[int], int]], pad_id: int) -> tuple[torch.Te
 
 
 def warm_up(model, examples: list[tuple[list[int], int]], steps: int, batch_size: int, lr: float,
-            warmup_steps: int, seed: int, pad_id: int, log=print, on_step=None) -> list[dict]:
-    """Supervised next-token training on the reply tokens; returns the per-step loss log."""
+            warmup_steps: int, seed: int, pad_id: int, log=print, on_step=None,
+            compute_dtype: torch.dtype = torch.float32) -> list[dict]:
+    """Supervised next-token training on the reply tokens, on the model's device (under autocast to
+    `compute_dtype` when it is not float32); returns the per-step loss log."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.95))
 
@@ -120,8 +123,9 @@ def warm_up(model, examples: list[tuple[list[int], int]], steps: int, batch_size
     history, start = [], time.perf_counter()
     for step in range(steps):
         rows = torch.randint(len(examples), (batch_size,), generator=generator).tolist()
-        input_ids, attention, labels = _batch([examples[r] for r in rows], pad_id)
-        loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
+        input_ids, attention, labels = (tensor.to(model.device) for tensor in _batch([examples[r] for r in rows], pad_id))
+        with autocast(model.device, compute_dtype):
+            loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -142,9 +146,40 @@ def tokenizer_corpus(pairs: list[tuple[str, str]]) -> list[str]:
     return [f"{user}\n{reply}" for user, reply in pairs] + [f"user\nassistant\n{VERIFICATION_QUESTION}"] * 100
 
 
-def load_model(path: str | Path, dtype: torch.dtype = torch.float32):
-    """Model and tokenizer from a local directory; never remote code."""
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """`auto`: the first visible CUDA device when there is one, else the CPU."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {list(DEVICES)}, not {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device: cuda, but no CUDA device is visible (CUDA_VISIBLE_DEVICES, drivers)")
+    return torch.device("cuda" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """`auto`: bfloat16 on a GPU, float32 on the CPU (where bf16 gains nothing at the tiny model's size)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {list(PRECISIONS)}, not {precision!r}")
+    bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
+    return torch.bfloat16 if bf16 else torch.float32
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    """Mixed precision for training with fp32 weights: autocast to `dtype`, or nothing for float32."""
+    return contextlib.nullcontext() if dtype == torch.float32 else torch.autocast(device.type, dtype=dtype)
+
+
+def load_model(path: str | Path, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"):
+    """Model and tokenizer from a local directory, never remote code; the model on `device` in `dtype`, its
+    generation config stopping at every stop token of the tokenizer (EOS and the chat template's end of turn,
+    rlv.verifier.stop_ids), which TRL's rollouts read."""
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, trust_remote_code=False, use_safetensors=True)
+    stops = stop_ids(tokenizer)
+    model.generation_config.eos_token_id = stops[0] if len(stops) == 1 else stops
+    model.to(device)
     model.eval()
     return model, tokenizer

@@ -52,6 +52,28 @@ def verification_suffix_ids(tokenizer, question: str = VERIFICATION_QUESTION) ->
     return tokenizer.encode(suffix, add_special_tokens=False)
 
 
+def end_of_turn_id(tokenizer) -> int | None:
+    """The token that closes an assistant turn in the tokenizer's chat template (ChatML's <|im_end|>, Llama 3's
+    <|eot_id|>), or None when the template writes nothing after the turn's text."""
+    messages = [{"role": "user", "content": "problem"}, {"role": "assistant", "content": _SENTINEL}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False)
+    after = tokenizer.encode(text[text.index(_SENTINEL) + len(_SENTINEL):], add_special_tokens=False)
+    return after[0] if after else None
+
+
+def stop_ids(tokenizer) -> list[int]:
+    """Where generation stops: the tokenizer's EOS and the chat template's end of turn. They differ for some
+    models (Qwen2.5-Math's EOS is <|endoftext|>, its turns end with <|im_end|>): a model that wrote past the end
+    of its turn would have text graded after it, and the verification suffix would follow two turn ends."""
+    ids = [tokenizer.eos_token_id, end_of_turn_id(tokenizer)]
+    return sorted({i for i in ids if i is not None})
+
+
+def drop_ids(tokenizer) -> set[int]:
+    """Tokens stripped from the end of a completion before the verification suffix: the stops and padding."""
+    return {*stop_ids(tokenizer), tokenizer.pad_token_id}
+
+
 def strip_trailing(ids: list[int], drop: set[int]) -> list[int]:
     end = len(ids)
     while end and ids[end - 1] in drop:
@@ -160,7 +182,7 @@ def verification_loss(last_logits: torch.Tensor, labels: torch.Tensor, yes_id: i
 
 def _prompt_prefixes(model, prompts: list[list[int]], pad_id: int, batch_size: int):
     """Key/value cache of each distinct prompt (left-padded to one width) and its next-token log-probs."""
-    ids, mask = left_padded(prompts, pad_id)
+    ids, mask = left_padded(prompts, pad_id, model.device)
     layers, logprobs = None, []
     for begin in range(0, len(prompts), batch_size):
         chunk = slice(begin, begin + batch_size)
@@ -173,14 +195,14 @@ def _prompt_prefixes(model, prompts: list[list[int]], pad_id: int, batch_size: i
     return layers, mask, torch.cat(logprobs)
 
 
-def left_padded(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+def left_padded(sequences: list[list[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(map(len, sequences))
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for row, sequence in enumerate(sequences):
         ids[row, width - len(sequence):] = torch.tensor(sequence, dtype=torch.long)
         mask[row, width - len(sequence):] = 1
-    return ids, mask
+    return ids.to(device), mask.to(device)
 
 
 @torch.inference_mode()
@@ -207,30 +229,34 @@ def score_solutions(model, prompts: list[list[int]], completions: list[list[int]
         tails.append((kept + list(suffix), counted))
     order = sorted(range(len(tails)), key=lambda i: len(tails[i][0]))
     p_yes, p_no, mean_logprob = [0.0] * len(order), [0.0] * len(order), [0.0] * len(order)
+    device = model.device
     for begin in range(0, len(order), batch_size):
         chunk = order[begin:begin + batch_size]
-        rows = torch.tensor([prompt_of[i] for i in chunk])
+        rows = torch.tensor([prompt_of[i] for i in chunk], device=device)
         width = len(tails[chunk[-1]][0])
         ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
         for row, i in enumerate(chunk):
             ids[row, :len(tails[i][0])] = torch.tensor(tails[i][0])
             mask[row, :len(tails[i][0])] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        columns = torch.arange(width, device=device)
         cache = DynamicCache(ddp_cache_data=[(k[rows], v[rows]) for k, v in layers])
         hidden = model.base_model(input_ids=ids, attention_mask=torch.cat([prompt_mask[rows], mask], 1),
-                             position_ids=prompt_lengths[rows, None] + torch.arange(width), past_key_values=cache,
-                             use_cache=False).last_hidden_state
+                                  position_ids=prompt_lengths[rows, None] + columns, past_key_values=cache,
+                                  use_cache=False).last_hidden_state
         lengths = mask.sum(1)
-        verdict = lm_head(hidden[torch.arange(len(chunk)), lengths - 1]).float().softmax(-1)
+        verdict = lm_head(hidden[torch.arange(len(chunk), device=device), lengths - 1]).float().softmax(-1)
         # token j >= 1 of a tail is predicted at tail position j - 1; token 0 by the prompt's last position
-        counted = torch.tensor([tails[i][1] for i in chunk])
-        row_index, position = (torch.arange(width - 1)[None] < (counted - 1)[:, None]).nonzero(as_tuple=True)
+        counted = torch.tensor([tails[i][1] for i in chunk], device=device)
+        row_index, position = (columns[None, :-1] < (counted - 1)[:, None]).nonzero(as_tuple=True)
         logprobs = lm_head(hidden[row_index, position]).float().log_softmax(-1)
-        token_logprobs = torch.zeros(len(chunk), width)
+        token_logprobs = torch.zeros(len(chunk), width, device=device)
         token_logprobs[row_index, position + 1] = logprobs.gather(-1, ids[row_index, position + 1, None]).squeeze(-1)
         token_logprobs[:, 0] = first_logprobs[rows].gather(-1, ids[:, :1]).squeeze(-1)
-        sums = (token_logprobs * (torch.arange(width)[None] < counted[:, None])).sum(1)
-        means = torch.where(counted > 0, sums / counted.clamp(min=1), torch.zeros(()))
+        sums = (token_logprobs * (columns[None] < counted[:, None])).sum(1)
+        means = torch.where(counted > 0, sums / counted.clamp(min=1), torch.zeros((), device=device))
+        verdict, means = verdict.cpu(), means.cpu()
         for row, i in enumerate(chunk):
             p_yes[i], p_no[i] = verdict[row, yes_id].item(), verdict[row, no_id].item()
             mean_logprob[i] = means[row].item()

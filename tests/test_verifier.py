@@ -138,3 +138,39 @@ def test_scores_of_many_solutions_per_problem_match_one_pass_each(tiny, batch_si
         assert scores["p_no"][i] == pytest.approx(p_no, rel=1e-4, abs=1e-7)
         assert scores["mean_logprob"][i] == pytest.approx(mean_lp, rel=1e-4, abs=1e-6)
     assert scores["mean_logprob"][0] == 0.0 and scores["mean_logprob"][1] != 0.0
+
+
+@pytest.fixture
+def qwen_like(tiny_model_dir, tmp_path):
+    """The tiny model and its tokenizer with EOS <|endoftext|> while the chat template ends a turn with
+    <|im_end|>, as Qwen2.5-Math's base tokenizer has it, saved and loaded back."""
+    from rlv.models import load_model
+    model, tokenizer = load_model(tiny_model_dir)
+    tokenizer.eos_token = "<|endoftext|>"
+    model.save_pretrained(tmp_path, safe_serialization=True)
+    tokenizer.save_pretrained(tmp_path)
+    return load_model(tmp_path)
+
+
+def test_generation_stops_at_eos_and_at_the_end_of_a_turn(tiny, qwen_like):
+    from rlv.verifier import drop_ids, end_of_turn_id, stop_ids
+    _, tokenizer = tiny
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert end_of_turn_id(tokenizer) == im_end and stop_ids(tokenizer) == [im_end]  # the default: EOS ends turns
+    model, qwen = qwen_like
+    endoftext = qwen.convert_tokens_to_ids("<|endoftext|>")
+    assert qwen.eos_token_id == endoftext and end_of_turn_id(qwen) == im_end
+    assert stop_ids(qwen) == sorted([endoftext, im_end]) and drop_ids(qwen) == {endoftext, im_end}
+    assert sorted(model.generation_config.eos_token_id) == sorted([endoftext, im_end])  # what TRL's rollouts stop at
+
+
+def test_the_suffix_follows_exactly_one_end_of_turn(qwen_like):
+    from rlv.verifier import drop_ids
+    _, tokenizer = qwen_like
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    prompt, suffix = prompt_ids(tokenizer, "1+1?", ""), verification_suffix_ids(tokenizer)
+    assert suffix[0] == im_end
+    for stop in (im_end, tokenizer.eos_token_id):  # a completion ended by either stop token
+        batch = verification_batch([prompt], [[40, 41, stop]], suffix, drop_ids(tokenizer), tokenizer.pad_token_id)
+        row = batch["input_ids"][0][batch["attention_mask"][0].bool()].tolist()
+        assert row == prompt + [40, 41] + suffix and row[len(prompt):].count(im_end) == suffix.count(im_end)

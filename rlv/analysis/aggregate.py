@@ -22,7 +22,7 @@ it lands in G, uniform tie-breaking plus the symmetry of a uniform subset under 
 G make every item of G equally likely to be the winner, so the expected correctness is the mean
 correctness of G. Summing weight * (group mean) over G gives exactly P(max in G) * mean(G).
 
-Voting: each subset sums a weight per distinct answer (no-answer samples do not vote); the answers
+Voting: each subset sums a weight per candidate answer (no-answer samples do not vote); the candidates
 with the maximal total win (exact float equality counts as a tie), and the subset scores the
 fraction of tied winners that are correct, i.e. the expected value of uniform tie-breaking. A subset
 with no answers at all scores 0. Majority vote uses unit weights; weighted vote uses the score as
@@ -34,6 +34,24 @@ Cost: each score column is sorted and tie-averaged once for every n; votes run o
 problems so that the gathered (problem, subset, member) cells stay in cache, which is several times
 faster than one large gather.
 
+Candidates (`encode_answers`, `answer_clusters`): answers the grader judges equal vote together, so
+`\\frac{1}{2}`, `\\dfrac12` and `0.5`, or ` 12` and `12`, are one candidate. The analysis may not import the
+grader (rlv.tasks), so the caller passes its equivalence: `equivalent(representative, answer) -> bool`, the
+representative in the gold's place (the pipeline's stages pass rlv.tasks.grading.answers_equal). Per problem,
+the distinct answer strings are sorted by their count in the problem's pool, most frequent first, then by the
+string; each joins the first cluster (in founding order) whose representative it is equivalent to, else it
+founds a new cluster and is its representative. A grader's equivalence is neither transitive nor symmetric in
+general (a ~ b and b ~ c without a ~ c, e.g. through rounding), so clusters depend on the order of comparison:
+comparing with representatives only, never with other members, means every member is equivalent to its
+representative and no chain a ~ b ~ c merges an unequal a and c; the most frequent form is the representative,
+so a rare odd form is judged against the common one. The order is a function of the problem's multiset of
+answers alone (not of the row order) and the equivalence is deterministic, so the clustering is. Identical
+strings are one candidate. Fast path: when every answer of a problem is a plain integer (`-?\\d+`, spaces
+around allowed) they are clustered by value without calling `equivalent`, which must agree (the grader's
+integer path does: `012`, ` 12` and `12` vote together). Without `equivalent` answers are exact strings. A
+candidate's correctness is the mean correctness of its samples over the pool (0 or 1 for a grader consistent
+with itself). Cost: one `equivalent` call per (distinct answer, earlier representative) pair of a problem.
+
 Uncertainty: a percentile bootstrap over problems of the mean per-problem value; the resamples are
 seeded by (seed, n), so every strategy at one n uses the same ones (drawn once). Verifier quality:
 threshold accuracy and AUROC (Mann-Whitney with average ranks), pooled over all samples and within
@@ -44,6 +62,8 @@ samples, since a verifier that only knows problem difficulty has a high pooled A
 import functools
 import itertools
 import math
+import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -51,6 +71,9 @@ import pandas as pd
 STRATEGIES = ("pass_at_n", "majority", "best_of_n", "weighted_vote")
 _VOTE_GATHER_CELLS = 1 << 14  # problems per vote chunk: bound on (problem, subset, member) cells
 _VOTE_TABLE_CELLS = 1 << 20  # and on (problem, subset, answer) cells
+_PLAIN_INT = re.compile(r"\s*-?\d+\s*")
+
+Equivalence = Callable[[str, str], bool]
 
 
 def pass_at_k(num_correct: np.ndarray, n: int, k: int) -> np.ndarray:
@@ -186,13 +209,68 @@ def _matrix(pool, column, n):
     return pool[column].to_numpy().reshape(-1, n)
 
 
-def encode_answers(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(codes (P, n) int with -1 = no answer, correct (P, n) bool, problem_ids) sorted by problem and sample."""
+def _cluster_problem(texts: list[str], counts: np.ndarray, equivalent: Equivalence) -> tuple[np.ndarray, np.ndarray]:
+    """(cluster code, index of the representative) of each distinct answer of one problem (module docstring)."""
+    order = sorted(range(len(texts)), key=lambda i: (-counts[i], texts[i]))
+    code, representative = np.empty(len(texts), np.int64), np.empty(len(texts), np.int64)
+    if all(_PLAIN_INT.fullmatch(text) for text in texts):
+        founded = {}  # value -> cluster code
+        for i in order:
+            code[i] = founded.setdefault(int(texts[i]), len(founded))
+        first = {code[i]: i for i in reversed(order)}
+        representative[:] = [first[c] for c in code]
+        return code, representative
+    representatives = []
+    for i in order:
+        found = next((c for c, r in enumerate(representatives) if equivalent(texts[r], texts[i])), None)
+        if found is None:
+            found = len(representatives)
+            representatives.append(i)
+        code[i], representative[i] = found, representatives[found]
+    return code, representative
+
+
+def _candidates(frame: pd.DataFrame, equivalent: Equivalence | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `frame`: its candidate's code within its problem (-1 = no answer) and its representative
+    answer (None = no answer)."""
+    answered = frame["answer"].notna().to_numpy()
+    grouped = frame.loc[answered, ["problem_id", "answer"]].groupby(["problem_id", "answer"], sort=True)
+    group, sizes = grouped.ngroup().to_numpy(), grouped.size()
+    problems = sizes.index.get_level_values(0)
+    starts = np.flatnonzero(np.r_[True, problems[1:] != problems[:-1]]) if len(sizes) else np.zeros(0, np.int64)
+    texts = np.asarray(sizes.index.get_level_values(1), dtype=object)
+    if equivalent is None:  # exact strings: a distinct answer's rank within its problem
+        first = np.repeat(starts, np.diff(np.r_[starts, len(sizes)]))
+        code, representative = np.arange(len(sizes)) - first, np.arange(len(sizes))
+    else:
+        code, representative = np.empty(len(sizes), np.int64), np.empty(len(sizes), np.int64)
+        counts = sizes.to_numpy()
+        for start, stop in zip(starts, np.r_[starts[1:], len(sizes)]):
+            texts_here = [str(t) for t in texts[start:stop]]
+            code[start:stop], local = _cluster_problem(texts_here, counts[start:stop], equivalent)
+            representative[start:stop] = start + local
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[answered] = code[group]
+    representatives = np.full(len(frame), None, dtype=object)
+    representatives[answered] = texts[representative[group]]
+    return codes, representatives
+
+
+def answer_clusters(frame: pd.DataFrame, equivalent: Equivalence | None = None) -> pd.Series:
+    """Each row's candidate answer: the representative of its answer's cluster within its problem (module
+    docstring), None for no answer; indexed like `frame`. Without `equivalent`, the answer itself."""
+    return pd.Series(_candidates(frame, equivalent)[1], index=frame.index, name="answer")
+
+
+def encode_answers(frame: pd.DataFrame, equivalent: Equivalence | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes (P, n) int with -1 = no answer, correct (P, n) bool, problem_ids) sorted by problem and sample.
+    Codes number the candidates within each problem: equal answers under `equivalent` share one (module
+    docstring); without it, equal strings."""
     pool, n = _sorted_pool(frame)
-    group = pool.groupby(["problem_id", "answer"]).ngroup().where(pool["answer"].notna())  # NaN for no answer
-    codes = (group - group.groupby(pool["problem_id"]).transform("min")).fillna(-1).astype(np.int64)
+    codes, _ = _candidates(pool, equivalent)
     problem_ids = pool["problem_id"].to_numpy()[::n]
-    return codes.to_numpy().reshape(-1, n), _matrix(pool, "correct", n).astype(bool), problem_ids
+    return codes.reshape(-1, n), _matrix(pool, "correct", n).astype(bool), problem_ids
 
 
 def bootstrap_ci(
@@ -273,11 +351,13 @@ def sweep(
     num_bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    equivalent: Equivalence | None = None,
 ) -> pd.DataFrame:
-    """Accuracy with a bootstrap CI for every (strategy, n). Deterministic given seed."""
+    """Accuracy with a bootstrap CI for every (strategy, n). Deterministic given seed. The votes count answers
+    equal under `equivalent` (e.g. rlv.tasks.grading.answers_equal) as one candidate; without it, equal strings."""
     parsed = [_parse_strategy(spec, frame.columns) for spec in strategies]
     pool, n_max = _sorted_pool(frame)
-    codes, correct, problem_ids = encode_answers(pool)
+    codes, correct, problem_ids = encode_answers(pool, equivalent)
     scores = {score: _matrix(pool, score, n_max).astype(float) for _, score in parsed if score}
     bad_ns = [n for n in ns if not 1 <= n <= n_max]
     if bad_ns:

@@ -6,7 +6,8 @@ How each claim is measured (base = the base RL run, RL^V = the run trained with 
     majority vote, on the in-distribution dataset. CI: a paired percentile bootstrap over problems (both
     runs answer the same problems) of the ratio of mean per-problem values. At N = N_max every strategy
     is a deterministic function of the whole pool, so these per-problem values average to the sweep's
-    accuracies there. The best strategy is picked on the same test problems, which favours RL^V slightly.
+    accuracies there (given the same answer equivalence: votes count answers equal under `equivalent` as one
+    candidate, rlv.analysis.aggregate). The best strategy is picked on the same test problems, which favours RL^V slightly.
   - "8-32x more efficient": the iso-accuracy compute ratio N_base(a) / N_RLV(a) of rlv.analysis.efficiency for
     the same two strategies, over the accuracy levels RL^V reaches at each measured N. No CI: a point
     estimate read off the two curves.
@@ -41,7 +42,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from rlv.analysis.aggregate import best_of_n, encode_answers, subset_indices, votes
+from rlv.analysis.aggregate import Equivalence, best_of_n, encode_answers, subset_indices, votes
 from rlv.analysis.efficiency import best_strategy_at_n_max, parse_strategy
 
 VERIFIER_STRATEGIES = ("best_of_n:p_yes", "weighted_vote:p_yes")
@@ -50,10 +51,11 @@ RATIO_THRESHOLD = 8.0
 NOT_MEASURED = "not measured yet"
 
 
-def per_problem_at_n_max(scored: pd.DataFrame, spec: str) -> pd.Series:
-    """Each problem's value of one strategy with its whole pool of N_max samples, indexed by problem_id."""
+def per_problem_at_n_max(scored: pd.DataFrame, spec: str, equivalent: Equivalence | None = None) -> pd.Series:
+    """Each problem's value of one strategy with its whole pool of N_max samples, indexed by problem_id. Votes
+    count answers equal under `equivalent` as one candidate (rlv.analysis.aggregate)."""
     strategy, score = parse_strategy(spec)
-    codes, correct, problem_ids = encode_answers(scored)
+    codes, correct, problem_ids = encode_answers(scored, equivalent)
     n_max = codes.shape[1]
     pool = scored.sort_values(["problem_id", "sample"])
     if strategy == "best_of_n":
@@ -113,12 +115,13 @@ def ratio_verdict(best: float, gain_significant: bool, threshold: float = RATIO_
     return "reproduced" if best >= threshold else "partly"
 
 
-def gain_on(dataset: str, sweep: pd.DataFrame, scored: dict, params: dict) -> dict:
+def gain_on(dataset: str, sweep: pd.DataFrame, scored: dict, params: dict,
+            equivalent: Equivalence | None = None) -> dict:
     """The relative gain at N_max of RL^V's best p(Yes) strategy over base majority vote on one dataset."""
     base_run, verifier_run = params["base_run"], params["verifier_run"]
     best = best_strategy_at_n_max(sweep, dataset, verifier_run, list(VERIFIER_STRATEGIES))
-    result = relative_gain(per_problem_at_n_max(scored[(verifier_run, dataset)], best),
-                           per_problem_at_n_max(scored[(base_run, dataset)], "majority"),
+    result = relative_gain(per_problem_at_n_max(scored[(verifier_run, dataset)], best, equivalent),
+                           per_problem_at_n_max(scored[(base_run, dataset)], "majority", equivalent),
                            params.get("num_bootstrap", 1000), params.get("confidence", 0.95), params.get("seed", 0))
     return {**result, "strategy": best, "n_max": int(sweep[sweep["dataset"] == dataset]["n"].max())}
 
@@ -143,14 +146,15 @@ def _gain_row(claim: str, g: dict, labels: dict, params: dict, threshold: float)
 
 
 def claim_rows(sweeps: dict, efficiency: dict, scored: dict, params: dict, labels: dict,
-               sequential: pd.DataFrame | None = None) -> list[dict]:
+               sequential: pd.DataFrame | None = None, equivalent: Equivalence | None = None) -> list[dict]:
     """One row per headline claim: claim, measured (text), verdict. `sweeps`/`efficiency` map dataset ->
     table; `scored` maps (run, dataset) -> scored samples; params: dataset, base_run, verifier_run,
     easy_to_hard, out_of_domain (a dataset name, or {dataset, base_run, verifier_run}; None if not measured),
-    num_bootstrap, confidence, seed. `sequential`: the sequential_parallel target's ratio table, if it ran."""
+    num_bootstrap, confidence, seed. `sequential`: the sequential_parallel target's ratio table, if it ran.
+    `equivalent`: the answer equivalence of the votes, as the sweep's (rlv.analysis.aggregate)."""
     rows = []
     dataset = params["dataset"]
-    main = gain_on(dataset, sweeps[dataset], scored, params)
+    main = gain_on(dataset, sweeps[dataset], scored, params, equivalent)
     rows.append(_gain_row(">20% higher accuracy with parallel sampling", main, labels, params, GAIN_THRESHOLD))
     ratios = efficiency[dataset]
     ratios = ratios[ratios["verifier_strategy"] == main["strategy"]]
@@ -169,8 +173,8 @@ def claim_rows(sweeps: dict, efficiency: dict, scored: dict, params: dict, label
         name = spec.get("dataset")
         if name and name in sweeps:
             runs = {**params, **{role: spec[role] for role in ("base_run", "verifier_run") if role in spec}}
-            rows.append(_gain_row(f"{claim} (dataset `{name}`)", gain_on(name, sweeps[name], scored, runs), labels,
-                                  runs, 0.0))
+            rows.append(_gain_row(f"{claim} (dataset `{name}`)", gain_on(name, sweeps[name], scored, runs, equivalent),
+                                  labels, runs, 0.0))
         else:
             rows.append({"claim": claim, "measured": "no such dataset configured (figures.claims." + key + ")",
                          "verdict": NOT_MEASURED})

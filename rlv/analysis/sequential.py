@@ -25,6 +25,10 @@ is generated once), plus the forced-answer tokens of every budget visited, b_1..
 answer out of every unfinished sample; those tokens are spent whether or not the search stops there). Verifier
 forward passes are not counted. A fixed budget b_k spends min(L, b_k) plus the forced tokens of b_k alone.
 Thresholds tau are swept; tau above 1 never stops early (always b_K, with every budget's forced tokens paid).
+
+Every vote here, the strategies' and the adaptive confidence's, counts answers equal under `equivalent` (the
+stage passes the grader's, rlv.tasks.grading.answers_equal) as one candidate, clustered per problem and budget
+as rlv.analysis.aggregate's module docstring says; without it answers are exact strings.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from rlv.analysis.aggregate import bootstrap_ci
+from rlv.analysis.aggregate import Equivalence, answer_clusters, bootstrap_ci
 from rlv.analysis.claims import per_problem_at_n_max, relative_gain
 
 
@@ -51,19 +55,21 @@ def tokens_per_problem(frame: pd.DataFrame) -> pd.Series:
     return frame.groupby("problem_id")["num_tokens"].sum()
 
 
-def strategy_values(frame: pd.DataFrame, strategies: list[str]) -> dict[str, pd.Series]:
-    """Per-problem value of each strategy on the whole pool (pass_at_n: any sample correct)."""
+def strategy_values(frame: pd.DataFrame, strategies: list[str], equivalent: Equivalence | None = None
+                    ) -> dict[str, pd.Series]:
+    """Per-problem value of each strategy on the whole pool (pass_at_n: any sample correct); votes count answers
+    equal under `equivalent` as one candidate (rlv.analysis.aggregate)."""
     values = {}
     for spec in strategies:
         if spec == "pass_at_n":
             values[spec] = frame.groupby("problem_id")["correct"].any().astype(float)
         else:
-            values[spec] = per_problem_at_n_max(frame, spec)
+            values[spec] = per_problem_at_n_max(frame, spec, equivalent)
     return values
 
 
 def strategy_table(scored: dict[str, pd.DataFrame], strategies: list[str], num_bootstrap: int = 1000,
-                   confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                   confidence: float = 0.95, seed: int = 0, equivalent: Equivalence | None = None) -> pd.DataFrame:
     """One row per (run, budget, strategy): accuracy at N with its bootstrap CI, mean tokens per problem, share
     of samples forced to answer. `scored` maps run -> budget rows."""
     rows = []
@@ -71,7 +77,7 @@ def strategy_table(scored: dict[str, pd.DataFrame], strategies: list[str], num_b
         for budget in _budgets(frame):
             at = _at(frame, budget)
             tokens, n = float(tokens_per_problem(at).mean()), int(at.groupby("problem_id").size().max())
-            for spec, values in strategy_values(at, strategies).items():
+            for spec, values in strategy_values(at, strategies, equivalent).items():
                 rng = np.random.default_rng((seed, budget))
                 low, high = bootstrap_ci(values.to_numpy(), num_bootstrap, confidence, rng)
                 rows.append({"run": run, "budget": budget, "strategy": spec, "n": n,
@@ -91,12 +97,13 @@ def best_strategy(table: pd.DataFrame, run: str, budget: int, strategies: list[s
 
 
 def ratio_table(scored: dict[str, pd.DataFrame], table: pd.DataFrame, base_run: str, verifier_run: str,
-                strategies: list[str], num_bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                strategies: list[str], num_bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0,
+                equivalent: Equivalence | None = None) -> pd.DataFrame:
     """Per budget: each run's best strategy and the accuracy ratio verifier / base with a paired bootstrap CI."""
     rows = []
     for budget in _budgets(scored[verifier_run]):
         best = {run: best_strategy(table, run, budget, strategies) for run in (base_run, verifier_run)}
-        values = {run: strategy_values(_at(scored[run], budget), [best[run]])[best[run]] for run in best}
+        values = {run: strategy_values(_at(scored[run], budget), [best[run]], equivalent)[best[run]] for run in best}
         gain = relative_gain(values[verifier_run], values[base_run], num_bootstrap, confidence, seed)
         rows.append({"budget": budget, "base_run": base_run, "verifier_run": verifier_run,
                      "base_strategy": best[base_run], "verifier_strategy": best[verifier_run],
@@ -106,18 +113,20 @@ def ratio_table(scored: dict[str, pd.DataFrame], table: pd.DataFrame, base_run: 
     return pd.DataFrame(rows)
 
 
-def vote_confidence(frame: pd.DataFrame, score: str = "p_yes") -> pd.Series:
-    """Per problem: the weighted vote's winning answer's weight / the total weight of all its samples."""
+def vote_confidence(frame: pd.DataFrame, score: str = "p_yes", equivalent: Equivalence | None = None) -> pd.Series:
+    """Per problem: the weighted vote's winning answer's weight / the total weight of all its samples (answers
+    equal under `equivalent` are one candidate)."""
     weights = frame[score].to_numpy(dtype=float)
-    data = pd.DataFrame({"problem_id": frame["problem_id"].to_numpy(), "answer": frame["answer"].to_numpy(),
-                         "weight": weights})
+    data = pd.DataFrame({"problem_id": frame["problem_id"].to_numpy(),
+                         "answer": answer_clusters(frame, equivalent).to_numpy(), "weight": weights})
     total = data.groupby("problem_id")["weight"].sum()
     winning = data.dropna(subset=["answer"]).groupby(["problem_id", "answer"])["weight"].sum().groupby(level=0).max()
     share = (winning.reindex(total.index).fillna(0.0) / total.where(total > 0)).fillna(0.0)
     return share.clip(upper=1.0)
 
 
-def budget_grid(frame: pd.DataFrame, score: str = "p_yes") -> dict[str, np.ndarray]:
+def budget_grid(frame: pd.DataFrame, score: str = "p_yes", equivalent: Equivalence | None = None
+                ) -> dict[str, np.ndarray]:
     """(P, K) arrays over problems and budgets: confidence, vote value, reasoning tokens and forced tokens (sums
     over the N samples), plus the problem ids and budgets."""
     budgets = _budgets(frame)
@@ -125,8 +134,8 @@ def budget_grid(frame: pd.DataFrame, score: str = "p_yes") -> dict[str, np.ndarr
     grid = {name: np.zeros((len(problems), len(budgets))) for name in ("confidence", "value", "reasoning", "forced")}
     for k, budget in enumerate(budgets):
         at = _at(frame, budget)
-        grid["confidence"][:, k] = vote_confidence(at, score).reindex(problems).to_numpy()
-        grid["value"][:, k] = per_problem_at_n_max(at, f"weighted_vote:{score}").reindex(problems).to_numpy()
+        grid["confidence"][:, k] = vote_confidence(at, score, equivalent).reindex(problems).to_numpy()
+        grid["value"][:, k] = per_problem_at_n_max(at, f"weighted_vote:{score}", equivalent).reindex(problems).to_numpy()
         sums = at.groupby("problem_id")[["reasoning_tokens", "forced_tokens"]].sum().reindex(problems)
         grid["reasoning"][:, k] = sums["reasoning_tokens"].to_numpy()
         grid["forced"][:, k] = sums["forced_tokens"].to_numpy()
@@ -143,12 +152,14 @@ def adaptive_stop(grid: dict[str, np.ndarray], tau: float) -> tuple[np.ndarray, 
     return stop, grid["value"][rows, stop], tokens
 
 
-def adaptive_table(scored: dict[str, pd.DataFrame], thresholds: list[float], score: str = "p_yes") -> pd.DataFrame:
+def adaptive_table(scored: dict[str, pd.DataFrame], thresholds: list[float], score: str = "p_yes",
+                   equivalent: Equivalence | None = None) -> pd.DataFrame:
     """Per run: one row per fixed budget and one per threshold tau: accuracy (weighted vote by `score`) and mean
-    tokens per problem; adaptive rows also carry the mean stopping budget."""
+    tokens per problem; adaptive rows also carry the mean stopping budget. Answers equal under `equivalent` vote
+    as one candidate."""
     rows = []
     for run, frame in scored.items():
-        grid = budget_grid(frame, score)
+        grid = budget_grid(frame, score, equivalent)
         for k, budget in enumerate(grid["budgets"]):
             rows.append({"run": run, "mode": "fixed", "budget": int(budget), "threshold": math.nan,
                          "accuracy": float(grid["value"][:, k].mean()),

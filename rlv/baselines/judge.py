@@ -34,7 +34,8 @@ import hashlib
 import torch
 
 from rlv.inference.decoding import sample_and_score
-from rlv.verifier import answer_token_ids, forward_logits, strip_trailing, verification_batch, verification_suffix_ids
+from rlv.verifier import (answer_token_ids, drop_ids, forward_logits, stop_ids, strip_trailing, verification_batch,
+                          verification_suffix_ids)
 
 DEFAULT_PROMPT = "Check this solution: put its answer back into the problem and work it out."
 
@@ -51,12 +52,12 @@ def _batch_seed(seed: int, batch_index: int) -> int:
 def judge_solutions(model, tokenizer, prompts: list[list[int]], completions: list[list[int]], prompt_text: str,
                     max_new_tokens: int, temperature: float, batch_size: int, seed: int, progress=None) -> dict:
     """p_yes, p_no, the verification's ids and text and its token count per solution, in input order."""
-    eos_id, pad_id = tokenizer.eos_token_id, tokenizer.pad_token_id
-    drop_ids = {eos_id, pad_id}
+    stops, pad_id = stop_ids(tokenizer), tokenizer.pad_token_id
+    drop = drop_ids(tokenizer)
     yes_id, no_id = answer_token_ids(tokenizer)
     judge_suffix = verification_suffix_ids(tokenizer, prompt_text)
     verdict_suffix = verification_suffix_ids(tokenizer)
-    contexts = [judge_context(p, c, judge_suffix, drop_ids) for p, c in zip(prompts, completions, strict=True)]
+    contexts = [judge_context(p, c, judge_suffix, drop) for p, c in zip(prompts, completions, strict=True)]
     limit = getattr(model.config, "max_position_embeddings", None)
     longest = max(map(len, contexts), default=0) + max_new_tokens + len(verdict_suffix)
     if limit is not None and longest > limit:
@@ -68,14 +69,14 @@ def judge_solutions(model, tokenizer, prompts: list[list[int]], completions: lis
     for batch_index, begin in enumerate(range(0, n, batch_size)):
         chunk = order[begin:begin + batch_size]
         judged = sample_and_score(model, [contexts[i] for i in chunk], [1] * len(chunk), temperature, max_new_tokens,
-                                  _batch_seed(seed, batch_index), eos_id, pad_id, verdict_suffix, yes_id, no_id)
+                                  _batch_seed(seed, batch_index), stops, pad_id, verdict_suffix, yes_id, no_id)
         again = [row for row, one in enumerate(judged) if one["rescore"]]  # a generated padding token
         if again:
             batch = verification_batch([contexts[chunk[row]] for row in again],
-                                       [judged[row]["completion_ids"] for row in again], verdict_suffix, drop_ids,
-                                       pad_id)
+                                       [judged[row]["completion_ids"] for row in again], verdict_suffix, drop, pad_id)
+            batch = {key: value.to(model.device) for key, value in batch.items()}
             with torch.inference_mode():
-                verdict = forward_logits(model, batch, last_only=True)[:, -1].float().softmax(-1)
+                verdict = forward_logits(model, batch, last_only=True)[:, -1].float().softmax(-1).cpu()
             for k, row in enumerate(again):
                 judged[row].update(p_yes=verdict[k, yes_id].item(), p_no=verdict[k, no_id].item())
         for row, i in enumerate(chunk):

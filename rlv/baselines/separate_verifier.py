@@ -24,6 +24,7 @@ pseudo-run `{base_run}+verifier`, so the sweep and the verifier metrics treat it
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -32,7 +33,7 @@ import torch
 
 from rlv.rollouts import TRAIN_COLUMNS
 from rlv.tasks.chat import prompt_ids
-from rlv.verifier import (answer_token_ids, forward_logits, verification_batch, verification_loss,
+from rlv.verifier import (answer_token_ids, drop_ids, forward_logits, verification_batch, verification_loss,
                           verification_suffix_ids)
 
 
@@ -53,13 +54,13 @@ class VerifierLoss:
     def __init__(self, tokenizer):
         self.yes_id, self.no_id = answer_token_ids(tokenizer)
         self.suffix = verification_suffix_ids(tokenizer)
-        self.drop_ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+        self.drop_ids = drop_ids(tokenizer)
         self.pad_id = tokenizer.pad_token_id
 
     def __call__(self, model, prompts, completions, labels) -> tuple[torch.Tensor, torch.Tensor]:
         batch = verification_batch(prompts, completions, self.suffix, self.drop_ids, self.pad_id)
-        logits = forward_logits(model, batch, last_only=True)[:, -1]
-        return verification_loss(logits, labels, self.yes_id, self.no_id)
+        logits = forward_logits(model, {key: value.to(model.device) for key, value in batch.items()}, last_only=True)
+        return verification_loss(logits[:, -1], labels.to(model.device), self.yes_id, self.no_id)
 
 
 def visiting_order(num_rollouts: int, steps: int, batch_size: int, seed: int) -> list[np.ndarray]:
@@ -71,7 +72,7 @@ def visiting_order(num_rollouts: int, steps: int, batch_size: int, seed: int) ->
 
 
 def train_separate_verifier(model, tokenizer, rollouts: pd.DataFrame, steps: int, batch_size: int,
-                            learning_rate: float, seed: int, log=print) -> pd.DataFrame:
+                            learning_rate: float, seed: int, log=print, precision=contextlib.nullcontext) -> pd.DataFrame:
     """Train `model` in place on L_verify over `rollouts`; returns the per-step loss and verdict accuracy."""
     if len(rollouts) == 0:
         raise ValueError("no training rollouts to train the separate verifier on")
@@ -80,18 +81,20 @@ def train_separate_verifier(model, tokenizer, rollouts: pd.DataFrame, steps: int
     loss_of = VerifierLoss(tokenizer)
     return optimize(model, lambda rows: loss_of(model, [prompts[r] for r in rows], [completions[r] for r in rows],
                                                 labels[rows]),
-                    labels, steps, batch_size, learning_rate, seed, "separate verifier", log)
+                    labels, steps, batch_size, learning_rate, seed, "separate verifier", log, precision)
 
 
 def optimize(module, loss_of_rows, labels: torch.Tensor, steps: int, batch_size: int, learning_rate: float, seed: int,
-             name: str, log=print) -> pd.DataFrame:
+             name: str, log=print, precision=contextlib.nullcontext) -> pd.DataFrame:
     """The verifiers' optimisation: AdamW (no weight decay) at a constant rate, gradient norm clipped at 1, one
-    step per `visiting_order` batch; `loss_of_rows(rows)` gives (loss, verdict accuracy). Per-step history."""
+    step per `visiting_order` batch; `loss_of_rows(rows)` gives (loss, verdict accuracy), computed under the
+    `precision()` context (rlv.models.autocast for bf16). Per-step history."""
     optimizer = torch.optim.AdamW(module.parameters(), lr=learning_rate, weight_decay=0.0)
     module.train()
     history, start = [], time.perf_counter()
     for step, rows in enumerate(visiting_order(len(labels), steps, batch_size, seed), start=1):
-        loss, accuracy = loss_of_rows(rows)
+        with precision():
+            loss, accuracy = loss_of_rows(rows)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
         optimizer.step()

@@ -31,6 +31,7 @@ A head verifier is saved as a model directory: the fine-tuned backbone as the us
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -40,7 +41,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from rlv.baselines.separate_verifier import encode_rollouts, optimize
-from rlv.verifier import verification_batch
+from rlv.verifier import drop_ids, verification_batch
 
 FORMS = ("bce", "regression")
 HEAD_WEIGHTS = "verifier_head.safetensors"
@@ -55,10 +56,11 @@ class HeadVerifier(torch.nn.Module):
         if form not in FORMS:
             raise ValueError(f"unknown verifier head form {form!r}; use one of {FORMS}")
         self.model, self.form = model, form
-        self.head = torch.nn.Linear(model.config.hidden_size, 1)
+        self.head = torch.nn.Linear(model.config.hidden_size, 1, device=model.device, dtype=model.dtype)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """z per row of a left-padded batch: the head on the hidden state of the last column."""
+        batch = {key: value.to(self.model.device) for key, value in batch.items()}
         mask = batch["attention_mask"]
         hidden = self.model.base_model(input_ids=batch["input_ids"], attention_mask=mask,
                                        position_ids=(mask.cumsum(-1) - 1).clamp(min=0)).last_hidden_state
@@ -73,6 +75,7 @@ def head_loss(form: str, z: torch.Tensor, labels: torch.Tensor, rewards: torch.T
               ) -> tuple[torch.Tensor, torch.Tensor]:
     """The form's loss (BCE of sigmoid(z) against the labels, or MSE of z against the rewards) and the verdict
     accuracy (z > 0, resp. z > 0.5, against the labels)."""
+    labels, rewards = labels.to(z.device), rewards.to(z.device)
     if form == "bce":
         loss = F.binary_cross_entropy_with_logits(z, labels.float())
         verdict = z > 0
@@ -86,12 +89,11 @@ def head_loss(form: str, z: torch.Tensor, labels: torch.Tensor, rewards: torch.T
 
 def head_batch(tokenizer, prompts: list[list[int]], completions: list[list[int]]) -> dict[str, torch.Tensor]:
     """Left-padded prompt + stripped completion: the generative verifier's batch without the question."""
-    return verification_batch(prompts, completions, [], {tokenizer.eos_token_id, tokenizer.pad_token_id},
-                              tokenizer.pad_token_id)
+    return verification_batch(prompts, completions, [], drop_ids(tokenizer), tokenizer.pad_token_id)
 
 
 def train_verifier_head(verifier: HeadVerifier, tokenizer, rollouts: pd.DataFrame, steps: int, batch_size: int,
-                        learning_rate: float, seed: int, log=print) -> pd.DataFrame:
+                        learning_rate: float, seed: int, log=print, precision=contextlib.nullcontext) -> pd.DataFrame:
     """Train backbone and head in place on the form's loss; returns the per-step loss and verdict accuracy."""
     if len(rollouts) == 0:
         raise ValueError(f"no training rollouts to train the {verifier.form} verifier head on")
@@ -106,7 +108,7 @@ def train_verifier_head(verifier: HeadVerifier, tokenizer, rollouts: pd.DataFram
         return head_loss(verifier.form, z, labels[rows], rewards[rows])
 
     return optimize(verifier, loss_of_rows, labels, steps, batch_size, learning_rate, seed,
-                    f"{verifier.form} verifier head", log)
+                    f"{verifier.form} verifier head", log, precision)
 
 
 def save_head(verifier: HeadVerifier, directory: str | Path) -> None:
@@ -118,13 +120,14 @@ def save_head(verifier: HeadVerifier, directory: str | Path) -> None:
                                                      "hidden_size": verifier.model.config.hidden_size}) + "\n")
 
 
-def load_head_verifier(directory: str | Path) -> tuple[HeadVerifier, object]:
+def load_head_verifier(directory: str | Path, dtype: torch.dtype = torch.float32,
+                       device: str | torch.device = "cpu") -> tuple[HeadVerifier, object]:
     """A saved head verifier and its tokenizer: backbone via rlv.models.load_model, head from safetensors."""
     from rlv.models import load_model
     directory = Path(directory)
     if not (directory / HEAD_WEIGHTS).exists():
         raise ValueError(f"{directory} holds no verifier head ({HEAD_WEIGHTS}); train one with rlv train-verifier-head")
-    model, tokenizer = load_model(directory)
+    model, tokenizer = load_model(directory, dtype, device)
     spec = json.loads((directory / HEAD_CONFIG).read_text())
     verifier = HeadVerifier(model, spec["form"])
     verifier.head.load_state_dict(load_file(directory / HEAD_WEIGHTS))
@@ -141,7 +144,7 @@ def score_with_head(verifier: HeadVerifier, tokenizer, prompts: list[list[int]],
     z = torch.zeros(len(order))
     for begin in range(0, len(order), batch_size):
         chunk = order[begin:begin + batch_size]
-        z[chunk] = verifier(head_batch(tokenizer, [prompts[i] for i in chunk], [completions[i] for i in chunk]))
+        z[chunk] = verifier(head_batch(tokenizer, [prompts[i] for i in chunk], [completions[i] for i in chunk])).cpu()
         if progress is not None:
             progress(len(chunk))
     p_yes = verifier.probability(z)

@@ -102,8 +102,8 @@ def parallel_scaling(sweep: pd.DataFrame, out: str, params: dict, efficiency: pd
     separate = separate if separate in set(frame["run"]) else None  # sweeps made without it still draw
     judge = params.get("judge_run")
     judge = judge if judge in set(frame["run"]) else None
-    ns = draw_curves(axis, frame, curve_specs(base, verifier, params.get("labels", {}), separate, judge),
-                     params["dataset"])
+    draw_curves(axis, frame, curve_specs(base, verifier, params.get("labels", {}), separate, judge),
+                params["dataset"])
     axis.set_ylabel(f"accuracy on {params['dataset']}")
     axis.set_title("Parallel scaling: one model as reasoner and verifier")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)

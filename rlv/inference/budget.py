@@ -30,12 +30,11 @@ from __future__ import annotations
 import hashlib
 
 import pandas as pd
-import torch
 
 from rlv.tasks.grading import extract_boxed, grade
 from rlv.inference.sampling import generate
 from rlv.tasks.chat import prompt_ids
-from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
+from rlv.verifier import answer_token_ids, drop_ids, score_solutions, stop_ids, verification_suffix_ids
 
 BUDGET_COLUMNS = ["run", "dataset", "problem_id", "sample", "budget", "prompt", "completion", "completion_ids",
                   "answer", "correct", "forced", "reasoning_tokens", "forced_tokens", "num_tokens", "truncated",
@@ -52,9 +51,10 @@ def phrase_ids(tokenizer, phrase: str) -> list[int]:
     return tokenizer.encode(phrase if phrase[:1].isspace() else " " + phrase, add_special_tokens=False)
 
 
-def finished_within(ids: list[int], budget: int, eos_id: int) -> bool:
-    """Did the completion end (end-of-turn token) within `budget` tokens?"""
-    return len(ids) <= budget and bool(ids) and ids[-1] == eos_id
+def finished_within(ids: list[int], budget: int, stops: int | set[int]) -> bool:
+    """Did the completion end (a stop token: EOS or end of turn) within `budget` tokens?"""
+    stops = {stops} if isinstance(stops, int) else stops
+    return len(ids) <= budget and bool(ids) and ids[-1] in stops
 
 
 def forced_input(prompt: list[int], reasoning: list[int], budget: int, phrase: list[int]) -> list[int]:
@@ -83,7 +83,7 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
                          log=None) -> pd.DataFrame:
     """Every (problem, sample, budget) row, graded and self-scored (see the module docstring)."""
     budgets = sorted(set(int(b) for b in budgets))
-    eos = tokenizer.eos_token_id
+    stops = set(stop_ids(tokenizer))
     phrase = phrase_ids(tokenizer, answer_phrase)
     encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
     jobs = sorted(((pid, text, answer, s) for pid, text, answer in zip(problems["id"], problems["problem"],
@@ -95,7 +95,7 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
         log(f"sampled {len(jobs)} reasonings up to {max(budgets)} tokens")
     rows = []
     for budget in budgets:
-        open_rows = [i for i, ids in enumerate(reasoning) if not finished_within(ids, budget, eos)]
+        open_rows = [i for i, ids in enumerate(reasoning) if not finished_within(ids, budget, stops)]
         inputs = [forced_input(encoded[jobs[i][0]], reasoning[i], budget, phrase) for i in open_rows]
         continued = _generate_batched(model, tokenizer, inputs, temperature, forced_tokens, batch_size,
                                       (seed, "forced", budget))
@@ -109,14 +109,14 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
                          "completion": completion, "completion_ids": ids, "answer": extract_boxed(completion),
                          "correct": grade(completion, answer), "forced": forced, "reasoning_tokens": thinking,
                          "forced_tokens": len(ids) - thinking, "num_tokens": len(ids),
-                         "truncated": not ids or ids[-1] != eos})
+                         "truncated": not ids or ids[-1] not in stops})
         if log:
             log(f"budget {budget}: {len(open_rows)} of {len(jobs)} samples forced to answer")
     frame = pd.DataFrame.from_records(rows)
     yes_id, no_id = answer_token_ids(tokenizer)
     prompts = [encoded[pid] for pid in frame["problem_id"]]
     scores = score_solutions(model, prompts, [list(c) for c in frame["completion_ids"]],
-                             verification_suffix_ids(tokenizer), yes_id, no_id, {eos, tokenizer.pad_token_id},
+                             verification_suffix_ids(tokenizer), yes_id, no_id, drop_ids(tokenizer),
                              tokenizer.pad_token_id, score_batch_size)
     frame = frame.assign(**scores, run=run, dataset=dataset, seed=seed)[BUDGET_COLUMNS]
     return frame.sort_values(["budget", "problem_id", "sample"], ignore_index=True)

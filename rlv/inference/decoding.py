@@ -8,14 +8,16 @@ For a batch of distinct prompts, each to be sampled `count` times:
    temperature (ancestral sampling with top-k and top-p off; argmax at temperature 0), and adds the token's
    raw log-prob (temperature 1, as `rlv.verifier.score_solutions` reads it) to the row's sum. The cache is
    one preallocated buffer per layer written in place (`BufferLayer`: no growth by concatenation). A row
-   that sampled EOS is done; done rows stay in the batch until they are a quarter of it, then leave in one
+   that sampled a stop token (EOS or the chat template's end of turn, `rlv.verifier.stop_ids`) is done; done rows stay in the batch until they are a quarter of it, then leave in one
    gather (compaction), so a step costs what the live rows cost, not what the longest solution's batch does.
 3. Self-scoring. Rows are scored as they leave, on their own cache: the verification suffix (the question
    turn of `rlv.verifier`; for a row cut at the token limit, its last sampled token first, since no step ran
    it) runs as one batch of new tokens at the positions that continue each row's solution, with the
    columns written after the row ended masked out; p("Yes") and p("No") are read at the last suffix token.
    This equals `score_solutions` on the stored completion (tested) without its second pass over the
-   solution: scoring costs the question's tokens only.
+   solution: scoring costs the question's tokens only. The mean log-prob counts every sampled token, the closing
+   stop included when it is the suffix's opening token (the end of turn); a row closed by another stop (an EOS
+   that is not the end of turn) has that token left out, as `score_solutions` reads it.
 
 A row that sampled the padding token inside its solution (the stored completion drops it, so its cache
 does not match the stored text) is flagged in `rescore` for `score_solutions`.
@@ -73,23 +75,28 @@ class BufferLayer(DynamicLayer):
 def _next_tokens(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
     if temperature == 0:
         return logits.argmax(-1)
-    uniform = torch.rand(logits.shape, generator=generator).clamp_(min=torch.finfo(torch.float32).tiny)
+    uniform = torch.rand(logits.shape, generator=generator, device=generator.device).clamp_(
+        min=torch.finfo(torch.float32).tiny)
     return (logits.float() / temperature - (-uniform.log()).log()).argmax(-1)
 
 
 @torch.inference_mode()
 def sample_and_score(model, prompts: list[list[int]], counts: list[int], temperature: float, max_new_tokens: int,
-                     seed: int, eos_id: int, pad_id: int, suffix: list[int] | None = None, yes_id: int = -1,
-                     no_id: int = -1) -> list[dict]:
+                     seed: int, stop_ids: int | list[int], pad_id: int, suffix: list[int] | None = None,
+                     yes_id: int = -1, no_id: int = -1) -> list[dict]:
     """`counts[i]` samples of each distinct prompt `prompts[i]`, in (prompt, sample) order: per sample its
-    completion ids (cut after the first EOS, kept), and with `suffix` its p_yes, p_no and mean_logprob (the
-    mean raw log-prob of its tokens, EOS included) and `rescore` (see the module docstring)."""
-    generator = torch.Generator().manual_seed(seed)
-    prompt_ids, prompt_mask = left_padded(prompts, pad_id)
+    completion ids (cut after the first stop token, EOS or end of turn, kept), and with `suffix` its p_yes, p_no
+    and mean_logprob (the mean raw log-prob of its tokens, the stop included) and `rescore` (see the module
+    docstring). Every tensor, the random generator included, lives on the model's device; a seed gives the same
+    samples on the same device."""
+    device = model.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    stops = torch.tensor([stop_ids] if isinstance(stop_ids, int) else sorted(stop_ids), device=device)
+    prompt_ids, prompt_mask = left_padded(prompts, pad_id, device)
     out = model.base_model(input_ids=prompt_ids, attention_mask=prompt_mask,
                            position_ids=(prompt_mask.cumsum(-1) - 1).clamp(min=0), use_cache=True)
     lm_head = model.get_output_embeddings()
-    copies = torch.repeat_interleave(torch.arange(len(prompts)), torch.tensor(counts))
+    copies = torch.repeat_interleave(torch.arange(len(prompts), device=device), torch.tensor(counts, device=device))
     total, width = len(copies), prompt_ids.shape[1]
     capacity = width + max_new_tokens + 1
     cache = DynamicCache()
@@ -97,22 +104,25 @@ def sample_and_score(model, prompts: list[list[int]], counts: list[int], tempera
                     for layer in out.past_key_values.layers]
     logits = lm_head(out.last_hidden_state[copies, -1])
     prompt_mask, prompt_lengths = prompt_mask[copies], prompt_mask[copies].sum(1)
-    mask = torch.cat([prompt_mask, torch.ones(total, capacity - width, dtype=torch.long)], 1)
-    tokens = torch.full((total, max_new_tokens), pad_id, dtype=torch.long)
-    sampled = torch.zeros(total, dtype=torch.long)  # tokens sampled per row
-    logprob_sums = torch.zeros(total, dtype=torch.float64)
+    mask = torch.cat([prompt_mask, torch.ones(total, capacity - width, dtype=torch.long, device=device)], 1)
+    tokens = torch.full((total, max_new_tokens), pad_id, dtype=torch.long, device=device)
+    sampled = torch.zeros(total, dtype=torch.long, device=device)  # tokens sampled per row
+    logprob_sums = torch.zeros(total, dtype=torch.float64, device=device)
+    last_logprobs = torch.zeros(total, dtype=torch.float64, device=device)  # of each row's latest token
     results: list[dict] = [{} for _ in range(total)]
-    rows = torch.arange(total)  # batch row -> sample index
-    done = torch.zeros(total, dtype=torch.bool)  # per batch row
-    ended = torch.zeros(total, dtype=torch.bool)  # per sample: sampled EOS
+    rows = torch.arange(total, device=device)  # batch row -> sample index
+    done = torch.zeros(total, dtype=torch.bool, device=device)  # per batch row
+    ended = torch.zeros(total, dtype=torch.bool, device=device)  # per sample: sampled a stop token
     for step in range(max_new_tokens):
         chosen = _next_tokens(logits, temperature, generator)
         live = ~done
         index = rows[live]
         tokens[index, step] = chosen[live]
         sampled[index] += 1
-        logprob_sums[index] += logits[live].float().log_softmax(-1).gather(-1, chosen[live, None]).squeeze(-1).double()
-        finished = live & (chosen == eos_id)
+        step_logprobs = logits[live].float().log_softmax(-1).gather(-1, chosen[live, None]).squeeze(-1).double()
+        logprob_sums[index] += step_logprobs
+        last_logprobs[index] = step_logprobs
+        finished = live & torch.isin(chosen, stops)
         ended[rows[finished]] = True
         done |= finished
         if step == max_new_tokens - 1 or bool(done.all()):
@@ -131,20 +141,32 @@ def sample_and_score(model, prompts: list[list[int]], counts: list[int], tempera
                                   use_cache=True).last_hidden_state
         logits = lm_head(hidden[:, -1])
     if suffix is not None:
-        _score_leaving(model, cache, torch.ones(len(rows), dtype=torch.bool), rows, tokens, sampled, ended,
-                       prompt_mask, prompt_lengths, suffix, pad_id, yes_id, no_id, results)
+        _score_leaving(model, cache, torch.ones(len(rows), dtype=torch.bool, device=device), rows, tokens, sampled,
+                       ended, prompt_mask, prompt_lengths, suffix, pad_id, yes_id, no_id, results)
+    counted = sampled.clone()
+    if suffix is not None:  # a stop other than the suffix's opening token is not counted (as score_solutions)
+        other_stop = ended & (tokens.gather(1, (sampled - 1).clamp(min=0)[:, None]).squeeze(1) != suffix[0])
+        logprob_sums = logprob_sums - torch.where(other_stop, last_logprobs, torch.zeros_like(last_logprobs))
+        counted = counted - other_stop.long()
+    means = torch.where(counted > 0, logprob_sums / counted.clamp(min=1), torch.zeros_like(logprob_sums)).cpu()
+    tokens, sampled = tokens.cpu(), sampled.cpu()
+    stop_set = set(stops.tolist())
     for sample in range(total):
         ids = tokens[sample, :sampled[sample]].tolist()
-        results[sample]["completion_ids"] = [t for t in ids if t != pad_id]
+        # padding sampled inside a solution is dropped; a closing stop is kept even where it is also the padding
+        # token (Qwen's EOS and padding are both <|endoftext|>)
+        kept = [t for i, t in enumerate(ids) if t != pad_id or (i == len(ids) - 1 and t in stop_set)]
+        results[sample]["completion_ids"] = kept
         if suffix is not None:
-            results[sample]["mean_logprob"] = (logprob_sums[sample] / sampled[sample]).item()
-            results[sample]["rescore"] = pad_id in ids
+            results[sample]["mean_logprob"] = means[sample].item()
+            results[sample]["rescore"] = len(kept) != len(ids)
     return results
 
 
 def _score_leaving(model, cache, leaving, rows, tokens, sampled, ended, prompt_mask, prompt_lengths, suffix,
                    pad_id, yes_id, no_id, results) -> None:
     """p("Yes") and p("No") of the batch rows in `leaving`, on a copy of their cache (see the module docstring)."""
+    device = tokens.device
     batch_rows = leaving.nonzero().squeeze(1)
     samples = rows[batch_rows]
     filled = cache.layers[0].length - prompt_mask.shape[1]  # decoded columns in the cache
@@ -155,14 +177,15 @@ def _score_leaving(model, cache, leaving, rows, tokens, sampled, ended, prompt_m
     for row, sequence in enumerate(new):
         ids[row, :len(sequence)] = torch.tensor(sequence, dtype=torch.long)
         new_mask[row, :len(sequence)] = 1
+    ids, new_mask = ids.to(device), new_mask.to(device)
     ran = sampled[samples] - 1  # the last sampled token never ran
-    cached_mask = (torch.arange(filled)[None] < ran[:, None]).long()
+    cached_mask = (torch.arange(filled, device=device)[None] < ran[:, None]).long()
     part = DynamicCache(ddp_cache_data=[(layer.keys[batch_rows], layer.values[batch_rows]) for layer in cache.layers])
     hidden = model.base_model(input_ids=ids, attention_mask=torch.cat([prompt_mask[batch_rows], cached_mask, new_mask], 1),
-                              position_ids=(prompt_lengths[batch_rows] + ran)[:, None] + torch.arange(width),
+                              position_ids=(prompt_lengths[batch_rows] + ran)[:, None] + torch.arange(width, device=device),
                               past_key_values=part, use_cache=False).last_hidden_state
     last = new_mask.sum(1) - 1
-    verdict = model.get_output_embeddings()(hidden[torch.arange(len(new)), last]).float().softmax(-1)
+    verdict = model.get_output_embeddings()(hidden[torch.arange(len(new), device=device), last]).float().softmax(-1).cpu()
     for row, sample in enumerate(samples.tolist()):
         results[sample]["p_yes"] = verdict[row, yes_id].item()
         results[sample]["p_no"] = verdict[row, no_id].item()

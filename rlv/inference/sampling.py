@@ -14,7 +14,7 @@ Backend `vllm` (rlv.inference.backends): the same prompt ids, shards and rows, b
 one request to a vLLM engine in its own environment: per problem, N samples at the same temperature (top-k and
 top-p off), sample i seeded with seed(problem) + i, where seed(problem) hashes (seed, problem id); so a sample's
 seed does not depend on batching or sharding. Its completions are cut and cleaned as `generate` cuts them (after the
-first EOS, which is kept; padding tokens dropped).
+first stop token, EOS or end of turn, which is kept; padding tokens dropped).
 """
 
 from __future__ import annotations
@@ -29,16 +29,16 @@ from rlv.inference.decoding import sample_and_score
 from rlv.tasks.chat import prompt_ids
 from rlv.tasks.grading import extract_boxed, grade
 from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, write_parquet_atomic
-from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
+from rlv.verifier import answer_token_ids, drop_ids, score_solutions, stop_ids, verification_suffix_ids
 
 
 def generate(model, tokenizer, prompts: list[list[int]], temperature: float, max_new_tokens: int, seed: int
              ) -> list[list[int]]:
     """One sampled completion per prompt (rlv.inference.decoding; runs of equal prompts share one prefill), cut after
-    the first EOS (kept) and without padding."""
+    the first stop token (kept) and without padding."""
     groups = [(list(prompt), len(list(run))) for prompt, run in itertools.groupby(map(tuple, prompts))]
     results = sample_and_score(model, [prompt for prompt, _ in groups], [count for _, count in groups], temperature,
-                               max_new_tokens, seed, tokenizer.eos_token_id, tokenizer.pad_token_id)
+                               max_new_tokens, seed, stop_ids(tokenizer), tokenizer.pad_token_id)
     return [result["completion_ids"] for result in results]
 
 
@@ -91,7 +91,7 @@ def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, b
         batch_seed = int(hashlib.sha256(repr((*key, batch_index)).encode()).hexdigest()[:15], 16)
         groups = [(pid, len(list(members))) for pid, members in itertools.groupby(chunk, key=lambda job: job[0])]
         results = sample_and_score(model, [encoded[pid] for pid, _ in groups], [count for _, count in groups],
-                                   temperature, max_new_tokens, batch_seed, tokenizer.eos_token_id,
+                                   temperature, max_new_tokens, batch_seed, stop_ids(tokenizer),
                                    tokenizer.pad_token_id, **scoring)
         batch_rows = _rows(tokenizer, chunk, [result["completion_ids"] for result in results])
         if score:
@@ -99,8 +99,8 @@ def _sample_jobs(model, tokenizer, jobs, encoded, temperature, max_new_tokens, b
             if rescore:  # a sampled padding token: score the stored completion (rlv.inference.decoding)
                 again = score_solutions(model, [encoded[chunk[i][0]] for i in rescore],
                                         [results[i]["completion_ids"] for i in rescore], scoring["suffix"],
-                                        scoring["yes_id"], scoring["no_id"],
-                                        {tokenizer.eos_token_id, tokenizer.pad_token_id}, tokenizer.pad_token_id)
+                                        scoring["yes_id"], scoring["no_id"], drop_ids(tokenizer),
+                                        tokenizer.pad_token_id)
                 for j, i in enumerate(rescore):
                     results[i].update({name: again[name][j] for name in SCORE_COLUMNS})
             for row, result in zip(batch_rows, results):
@@ -127,13 +127,13 @@ def scorer_digest(model_dir: str | Path, instruction: str) -> str:
 
 
 def _rows(tokenizer, jobs, completions) -> list[dict]:
-    rows = []
+    rows, stops = [], stop_ids(tokenizer)
     for (pid, text, answer, sample), ids in zip(jobs, completions, strict=True):
         completion = tokenizer.decode(ids, skip_special_tokens=True)
         rows.append({"problem_id": pid, "sample": sample, "prompt": text, "completion": completion,
                      "completion_ids": ids, "answer": extract_boxed(completion),
                      "correct": grade(completion, answer), "num_tokens": len(ids),
-                     "truncated": not ids or ids[-1] != tokenizer.eos_token_id})
+                     "truncated": not ids or ids[-1] not in stops})
     return rows
 
 
@@ -145,14 +145,16 @@ def problem_seed(seed: int, problem_id) -> int:
 def _sample_jobs_engine(engine, tokenizer, jobs, encoded, num_samples, temperature, max_new_tokens, seed,
                         progress=None):
     problems = list(dict.fromkeys(pid for pid, *_ in jobs))
+    stops = stop_ids(tokenizer)
     outputs = engine.sample([encoded[pid] for pid in problems], [problem_seed(seed, pid) for pid in problems],
-                            num_samples, temperature, max_new_tokens, [tokenizer.eos_token_id])
+                            num_samples, temperature, max_new_tokens, stops)
     by_problem = dict(zip(problems, outputs))
     completions = []
     for pid, _, _, sample in jobs:
         ids, _reason = by_problem[pid][sample]
-        end = ids.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in ids else len(ids)
-        completions.append([t for t in ids[:end] if t != tokenizer.pad_token_id])
+        end = next((i + 1 for i, token in enumerate(ids) if token in stops), len(ids))
+        completions.append([t for i, t in enumerate(ids[:end])  # a closing stop stays even if it is the padding
+                            if t != tokenizer.pad_token_id or (i == end - 1 and t in stops)])
     if progress is not None:
         progress(len(jobs))
     return pd.DataFrame.from_records(_rows(tokenizer, jobs, completions))

@@ -151,6 +151,23 @@ def check_vineppo_keys(plan) -> None:
                                   f"{spec['trainer']!r}; set it on vineppo runs only")
 
 
+def check_training_batches(plan) -> None:
+    """Several CPU processes exclude GPUs; every run's rollouts split evenly over its processes and micro-batches."""
+    from rlv.training.params import batch_layout
+    if plan.config["rl"].get("processes", 1) > 1 and plan.resources("train_rl").get("gpu", 0) > 0:
+        raise ConfigError("config key rl.processes: CPU processes (gloo); a run on GPUs has one process per GPU of "
+                          "resources.train_rl.gpu: keep rl.processes at 1 there")
+    for run in plan.rl_runs:
+        spec = {**plan.config["rl"]["defaults"], **plan.config["rl"]["runs"][run]}
+        if not {"prompts_per_step", "num_generations"} <= set(spec):
+            continue
+        try:
+            batch_layout(spec["prompts_per_step"], spec["num_generations"], plan.training_processes(),
+                         spec.get("micro_batch_size"))
+        except ValueError as error:
+            raise ConfigError(f"config key rl.runs.{run}: {error}") from error
+
+
 def check_sequential(plan) -> None:
     spec = plan.sequential
     if not spec:
@@ -172,7 +189,7 @@ def check_searches(plan) -> None:
 
 CHECKS = (check_eval_runs, check_parallel_scaling_runs, check_baselines, check_datasets, check_runs_by_dataset,
           check_claim_datasets, check_train_levels, check_compared_runs_are_sampled, check_out_of_domain,
-          check_easy_to_hard, check_searches, check_vineppo_keys, check_sequential)
+          check_easy_to_hard, check_searches, check_vineppo_keys, check_training_batches, check_sequential)
 
 
 def check_plan(plan) -> None:

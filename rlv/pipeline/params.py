@@ -37,21 +37,28 @@ class StageParams:
         family = {"family": self.dataset_family(name)} if "family" in spec else {}  # `other` resolved
         return {**task, **spec, "split": split, "num_problems": size, "seed": config["seed"], **family}
 
+    def device_params(self) -> dict:
+        """`device` and `precision` for every stage that runs a model; empty when both are `auto` (each job then
+        resolves them where it runs), so the default's jobs keep their params."""
+        return {key: self.config[key] for key in ("device", "precision") if self.config.get(key, "auto") != "auto"}
+
     def base_model_params(self) -> dict:
-        return {**self.config["base_model"], "seed": self.config["seed"], "instruction": self.config["instruction"]}
+        return {**self.config["base_model"], "seed": self.config["seed"], "instruction": self.config["instruction"],
+                **self.device_params()}
 
     def rl_params(self, run: str) -> dict:
         """rl.defaults overridden by rl.runs.<run> (its label left out), the master seed unless the run has one."""
         config = self.config
         params = {"seed": config["seed"], **config["rl"]["defaults"], **config["rl"]["runs"][run]}
         params.pop("label", None)
-        return {**params, "instruction": config["instruction"]}
+        return {**params, "instruction": config["instruction"], **self.device_params()}
 
     def separate_verifier_params(self) -> dict:
-        return {**self._without_label("separate_verifier"), "seed": self.config["seed"]}
+        return {**self._without_label("separate_verifier"), "seed": self.config["seed"], **self.device_params()}
 
     def head_params(self, form: str) -> dict:
-        return {**self._without_label("separate_verifier"), "form": form, "seed": self.config["seed"]}
+        return {**self._without_label("separate_verifier"), "form": form, "seed": self.config["seed"],
+                **self.device_params()}
 
     def _without_label(self, section: str) -> dict:
         return {key: value for key, value in self.config[section].items() if key != "label"}
@@ -62,18 +69,21 @@ class StageParams:
         """`rlv sample`: eval's decoding, the run's seed, in-pass self-scoring and the backend."""
         keys = ("num_samples", "temperature", "max_new_tokens", "batch_size", "shard_problems")
         return {**{key: self.config["eval"][key] for key in keys}, "seed": self.run_seed(run),
-                "instruction": self.config["instruction"], "self_score": True, **self.backend_params()}
+                "instruction": self.config["instruction"], "self_score": True, **self.backend_params(),
+                **self.device_params()}
 
     def score_params(self) -> dict:
         return {"batch_size": self.config["eval"]["score_batch_size"], "instruction": self.config["instruction"],
-                **self.backend_params()}
+                **self.backend_params(), **self.device_params()}
 
     def head_score_params(self) -> dict:
-        return {"batch_size": self.config["eval"]["score_batch_size"], "instruction": self.config["instruction"]}
+        return {"batch_size": self.config["eval"]["score_batch_size"], "instruction": self.config["instruction"],
+                **self.device_params()}
 
     def judge_params(self) -> dict:
         """`rlv judge`: the judge section without its label, the master seed and the instruction."""
-        return {**self._without_label("judge"), "seed": self.config["seed"], "instruction": self.config["instruction"]}
+        return {**self._without_label("judge"), "seed": self.config["seed"], "instruction": self.config["instruction"],
+                **self.device_params()}
 
     def backend_params(self) -> dict:
         """eval.backend and its keys for `rlv sample`/`rlv score`; empty for hf, so hf jobs keep their params."""
@@ -142,7 +152,7 @@ class StageParams:
         keys = ("budgets", "num_samples", "forced_tokens", "answer_phrase")
         return {**{key: spec[key] for key in keys}, "temperature": ev["temperature"], "batch_size": ev["batch_size"],
                 "score_batch_size": ev["score_batch_size"], "seed": self.run_seed(run),
-                "instruction": self.config["instruction"]}
+                "instruction": self.config["instruction"], **self.device_params()}
 
     def sequential_table_params(self) -> dict:
         keys = ("base_run", "verifier_run", "thresholds", "dataset", "num_samples")

@@ -288,11 +288,21 @@ class Plan(StageParams):
         section = THREADS_FROM.get(family)
         return self.config[section]["threads"] if section else self._resource_spec(family)["threads"]
 
+    def training_processes(self) -> int:
+        """Processes of each RL run: one per GPU when a run has several, else rl.processes (CPU processes)."""
+        gpus = self.resources("train_rl").get("gpu", 0)
+        return gpus if gpus > 1 else self.config["rl"].get("processes", 1)
+
     def train_launcher(self, gpus: int) -> str:
         """The command that runs `rlv train`: itself on CPU or one GPU; with gpus > 1, one DDP process per GPU
-        through `accelerate launch` (the port follows the SLURM job id, so DDP jobs sharing a node do not collide)."""
+        through `accelerate launch` (the port follows the SLURM job id, so DDP jobs sharing a node do not collide);
+        with rl.processes > 1 on the CPU, that many processes over gloo through torchrun (a free port of its own;
+        `--` keeps torchrun from taking `rlv train`'s `--run` for its own `--run-path`)."""
         if gpus > 1:
             config = self.workflow_dir / "workflow" / "accelerate" / "multi_gpu.yaml"
             return (f"accelerate launch --config_file {shlex.quote(str(config))} --num_processes {gpus}"
                     " --main_process_port $((29500 + ${SLURM_JOB_ID:-0} % 10000)) -m rlv.cli")
+        processes = self.config["rl"].get("processes", 1)
+        if processes > 1:
+            return f"python -m torch.distributed.run --standalone --nproc_per_node {processes} -m -- rlv.cli"
         return "rlv"

@@ -1,6 +1,8 @@
 """The one problem record every task produces: MATH's fields (problem, solution, answer, level, subject)
 plus a stable id. `validate_problems` checks a frame of them and names the source and row of any fault;
-`select_levels` keeps the problems at some levels (an easy-to-hard run's training set)."""
+`select_levels` keeps the problems at some levels (an easy-to-hard run's training set); `gradable` keeps the
+problems whose worked solution the grader accepts (the warm-up's), and `grader_acceptance` counts the reference
+answers and solutions the grader accepts (what `rlv data` reports of every dataset)."""
 
 import pandas as pd
 
@@ -47,3 +49,29 @@ def select_levels(problems, levels: list[int], key: str):
         raise ValueError(f"config key {key}: levels {missing} have no training problems "
                          f"(the train dataset has levels {sorted(int(v) for v in present)})")
     return problems[problems["level"].isin(levels)].reset_index(drop=True)
+
+
+def gradable(problems: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """(the problems whose worked solution the grader accepts against their own answer, `grade(solution, answer)`,
+    in order; the ids of the others). A warm-up pair must end in a box the reward would pay for: a solution without
+    one (an empty solution, GSM8K's `#### 18`, an unparsable box) would teach the base model an answer format the
+    grader rejects."""
+    from rlv.tasks.grading import grade
+    keep = [grade(solution, answer) for solution, answer in zip(problems["solution"], problems["answer"])]
+    mask = pd.Series(keep, index=problems.index, dtype=bool)
+    return problems[mask].reset_index(drop=True), [str(i) for i in problems.loc[~mask, "id"]]
+
+
+def grader_acceptance(problems: pd.DataFrame) -> dict:
+    """How the grader takes a dataset's own references: `answers` of `rows` reference answers accepted when written
+    as `\\boxed{answer}`, and `solutions` of `with_solution` non-empty worked solutions accepted against their answer
+    (`grade(solution, answer)`); `rejected_answers` and `rejected_solutions` list the ids of the others."""
+    from rlv.tasks.grading import grade
+    rejected_answers = [str(i) for i, answer in zip(problems["id"], problems["answer"])
+                        if not grade(f"\\boxed{{{answer}}}", answer)]
+    with_solution = problems[problems["solution"].str.strip() != ""]
+    rejected_solutions = [str(i) for i, solution, answer in zip(with_solution["id"], with_solution["solution"],
+                                                                with_solution["answer"]) if not grade(solution, answer)]
+    return {"rows": len(problems), "answers": len(problems) - len(rejected_answers),
+            "with_solution": len(with_solution), "solutions": len(with_solution) - len(rejected_solutions),
+            "rejected_answers": rejected_answers, "rejected_solutions": rejected_solutions}

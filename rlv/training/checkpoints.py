@@ -32,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+from accelerate import PartialState
 import pyarrow as pa
 import pyarrow.parquet as pq
 from safetensors import SafetensorError, safe_open
@@ -131,6 +132,13 @@ def prepare(directory: Path, params: dict, log=_warn) -> Path | None:
     return None
 
 
+def newest(directory: Path) -> Path | None:
+    """The newest complete numbered checkpoint, read only: what every other process resumes from once the main
+    process's `prepare` has removed the stale and the corrupt ones."""
+    complete = {step: path for step, path in numbered_checkpoints(directory).items() if (path / SNAPSHOT).exists()}
+    return complete[max(complete)] if complete else None
+
+
 def restored_rows(checkpoint: Path) -> list[dict]:
     frame = pd.read_parquet(checkpoint / SNAPSHOT)
     frame = frame[frame["step"] < _step(checkpoint)]
@@ -138,15 +146,17 @@ def restored_rows(checkpoint: Path) -> list[dict]:
 
 
 class RolloutSnapshot(TrainerCallback):
-    """After each checkpoint save, store the rollouts so far beside it (the checkpoint's completion mark), then
-    remove the other numbered checkpoints: there is always one complete checkpoint on disk."""
+    """After each checkpoint save, store the rollouts so far beside it (the checkpoint's completion mark, written by
+    the main process once every process has saved its part), then remove the other numbered checkpoints: there is
+    always one complete checkpoint on disk."""
 
     def __init__(self, store, directory: Path):
         self.store, self.directory = store, directory
 
     def on_save(self, args, state, control, **kwargs):
         checkpoint = self.directory / f"checkpoint-{state.global_step}"
-        if checkpoint.is_dir():
+        PartialState().wait_for_everyone()  # every process has written its part (its RNG state) before the mark
+        if checkpoint.is_dir() and state.is_world_process_zero:
             write_parquet_atomic(self.store.frame(), checkpoint / SNAPSHOT)
             if args.should_save:
                 for step, older in numbered_checkpoints(self.directory).items():

@@ -19,24 +19,26 @@ bar, without the raw log dict that transformers' progress/printer callbacks writ
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import torch
+from accelerate import PartialState
 from datasets import Dataset
 from tensorboardX import SummaryWriter
 from transformers import PrinterCallback, ProgressCallback, TrainerCallback
 from transformers.integrations import TensorBoardCallback
 from trl import GRPOConfig, RLOOConfig
 
-from rlv.models import load_model
+from rlv.models import load_model, resolve_device, resolve_dtype
 from rlv.rollouts import RolloutStore, atomic_directory
 from rlv.tasks.chat import problem_messages
 from rlv.tasks.grading import reward as grade_rewards
 from rlv.tasks.records import select_levels
 from rlv.training import checkpoints
-from rlv.training.params import RLParams
+from rlv.training.params import RLParams, batch_layout
 from rlv.training.trainers import TRAINERS
 
 
@@ -57,7 +59,7 @@ class StepLog(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         fields = " ".join(f"{name} {logs[key]:.4g}" for key, name in self.KEYS.items() if key in (logs or {}))
-        if fields:
+        if fields and state.is_world_process_zero:
             self.log(f"{self.run} step {state.global_step}/{state.max_steps}: {fields}")
 
 
@@ -96,19 +98,26 @@ def prompt_dataset(problems: pd.DataFrame, instruction: str) -> Dataset:
     })
 
 
+def world_size() -> int:
+    """Processes of this run (torchrun / accelerate launch set WORLD_SIZE; 1 otherwise)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def trl_config(params: RLParams, output_dir: str):
+    device = resolve_device(params.device)
     common = dict(
-        output_dir=output_dir, use_cpu=not torch.cuda.is_available(), bf16=False,
+        output_dir=output_dir, use_cpu=device.type == "cpu",
+        bf16=resolve_dtype(params.precision, device) == torch.bfloat16,
         seed=params.seed, data_seed=params.seed,
-        learning_rate=params.learning_rate, lr_scheduler_type="constant",
-        max_steps=params.steps, per_device_train_batch_size=params.prompts_per_step * params.num_generations,
-        gradient_accumulation_steps=1, num_generations=params.num_generations,
+        learning_rate=params.learning_rate, lr_scheduler_type="constant", max_steps=params.steps,
+        **batch_layout(params.prompts_per_step, params.num_generations, world_size(), params.micro_batch_size),
+        gradient_checkpointing=params.gradient_checkpointing, num_generations=params.num_generations,
         max_completion_length=params.max_completion_length, temperature=params.temperature, top_p=1.0,
         top_k=0, beta=params.beta, epsilon=params.epsilon, num_iterations=params.num_iterations, logging_steps=1,
         report_to=[], save_strategy="steps", save_steps=params.checkpoint_every,
         save_total_limit=None,  # rlv.training.checkpoints.RolloutSnapshot rotates, once the new one is complete
         save_only_model=False,
-        disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False,
+        disable_tqdm=False, dataloader_num_workers=0, use_liger_kernel=False, ddp_find_unused_parameters=False,
         # use_vllm / vllm_mode: TRL generates the rollouts with vLLM; GPU only (on CPU, vLLM's repacked linear
         # weights make TRL's first weight sync fail)
         use_vllm=params.use_vllm, vllm_mode=params.vllm_mode,
@@ -137,29 +146,43 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParam
         problems = select_levels(problems, params.train_levels, f"rl.runs.{run}.train_levels")
         log(f"{run}: training on the {len(problems)} problems at levels {sorted(params.train_levels)}")
     checkpoint_dir = Path(checkpoint_dir)
-    resume_from = checkpoints.prepare(checkpoint_dir, dataclasses.asdict(params), log)
+    state = PartialState(cpu=resolve_device(params.device).type == "cpu")  # the process group, under torchrun
+    if state.is_main_process:  # one process checks, cleans and claims the directory
+        resume_from = checkpoints.prepare(checkpoint_dir, dataclasses.asdict(params), log)
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        resume_from = checkpoints.newest(checkpoint_dir)
     model, tokenizer = load_model(base_model)
-    store = RolloutStore(rollouts_out, run=run, seed=params.seed)
-    if resume_from is not None:
+    store = RolloutStore(rollouts_out, run=run, seed=params.seed)  # written by the main process alone
+    if resume_from is not None and state.is_main_process:
         store.append(checkpoints.restored_rows(resume_from))
         log(f"{run}: resuming from {resume_from} ({len(store.rows)} rollouts restored)")
     trainer = TRAINERS[params.trainer](
         model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(checkpoint_dir)),
         train_dataset=prompt_dataset(problems, params.instruction), processing_class=tokenizer,
         verify_coef=params.verify_coef, rollout_store=store, **trainer_options(params),
-        callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir),
-                   TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))],
+        callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir)] + (
+            [TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))]  # live, main process
+            if state.is_main_process else []),
     )
     for noisy in (ProgressCallback, PrinterCallback):  # each writes the raw log dict of every step
         trainer.remove_callback(noisy)
     trainer.add_callback(QuietProgress)
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     metrics = step_metrics(trainer.state.log_history, run)
-    with atomic_directory(model_out) as staging:
-        trainer.model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-        metrics.to_csv(staging / "metrics.csv", index=False)
-        write_tensorboard(metrics, staging / "tensorboard")
-        store.flush()
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    if state.is_main_process:
+        with atomic_directory(model_out) as staging:
+            trainer.model.save_pretrained(staging, safe_serialization=True)
+            tokenizer.save_pretrained(staging)
+            metrics.to_csv(staging / "metrics.csv", index=False)
+            write_tensorboard(metrics, staging / "tensorboard")
+            store.flush()
+    state.wait_for_everyone()
+    if state.is_main_process:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return metrics
+
+
+def is_main_process() -> bool:
+    """Whether this process writes the run's outputs (the only one, or rank 0 of several)."""
+    return PartialState().is_main_process

@@ -5,7 +5,8 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
 
 - `_calculate_rewards`: keeps the (gathered) rewards of the batch so they can label the rollouts;
 - `_generate_and_score_completions`: adds `verification_labels` (1 if the rollout's reward is 1, else 0) for
-  this process's rollouts, and writes every training rollout to the `RolloutStore`;
+  this process's rollouts, and writes every training rollout to the `RolloutStore` (with several processes,
+  gathered and written by the main one);
 - `_compute_loss`: L = L_RL + verify_coef * L_verify, where L_verify is the Yes/No cross-entropy of
   `rlv.verifier` on the very same rollouts (prompt + completion + verification question). GRPO's loss is
   already divided by the gradient-accumulation steps and RLOO's is not (`loss_is_scaled_for_ga`); L_verify is
@@ -34,6 +35,7 @@ RL^V run differ in that one number.
 from __future__ import annotations
 
 import torch
+from accelerate.utils import gather_object
 from trl import GRPOTrainer, RLOOTrainer
 
 from rlv.tasks.grading import extract_boxed
@@ -76,20 +78,26 @@ class VerificationMixin:
         return output
 
     def _store_rollouts(self, inputs, rewards, output) -> None:
+        """This process's rollouts as store rows; with several processes they are gathered (in rank order) and the
+        main process alone appends them, so the store holds every rollout once."""
         lengths = output["completion_mask"].sum(dim=1).tolist()
+        offset = self.accelerator.process_index * len(inputs)  # this process's rows in the step's global batch
         rows = []
         for i, example in enumerate(inputs):
             completion = self._batch_completions[i]
             text = completion[-1]["content"] if isinstance(completion, list) else completion
             ids = output["completion_ids"][i, :lengths[i]].tolist()
             rows.append({
-                "step": self.state.global_step, "group": i // self.num_generations,
-                "sample": i % self.num_generations, "problem_id": example.get("problem_id"),
+                "step": self.state.global_step, "group": (offset + i) // self.num_generations,
+                "sample": (offset + i) % self.num_generations, "problem_id": example.get("problem_id"),
                 "prompt": example["prompt"][-1]["content"], "completion": text, "answer": extract_boxed(text),
                 "reward": float(rewards[i]), "label": int(rewards[i] >= 0.5), "num_tokens": int(lengths[i]),
                 "truncated": not ids or ids[-1] not in self.eos_token_ids,
             })
-        self.rollout_store.append(rows)
+        if self.accelerator.num_processes > 1:
+            rows = gather_object(rows)
+        if self.accelerator.is_main_process:
+            self.rollout_store.append(rows)
 
     def _compute_loss(self, model, inputs):
         if self.verify_coef == 0:
@@ -158,14 +166,18 @@ class VerificationMixin:
                 "completion_mask": attention_mask[:, -completion_width:]}
 
     def _separate_verdict_logits(self, model, inputs):
-        """Verdict logits from their own forward pass over prompt + stripped completion + suffix."""
+        """Verdict logits from their own forward pass over prompt + stripped completion + suffix. The pass runs on
+        the unwrapped model: whether a row needs it depends on this process's rollouts, so under DDP the other
+        processes would not join the collectives of a wrapped forward (its gradients still reach DDP, which
+        reduces each parameter's accumulated gradient once per backward)."""
         prompts = [row[mask.bool()].tolist() for row, mask in zip(inputs["prompt_ids"], inputs["prompt_mask"])]
         completions = [strip_trailing(row[mask.bool()].tolist(), self._drop_ids)
                        for row, mask in zip(inputs["completion_ids"], inputs["completion_mask"])]
         batch = verification_batch(prompts, completions, self.verification_suffix, self._drop_ids,
                                    self.processing_class.pad_token_id)
         batch = {k: v.to(inputs["prompt_ids"].device) for k, v in batch.items()}
-        return forward_logits(model, batch, last_only=True)[:, -1]
+        with self.accelerator.autocast():
+            return forward_logits(self.accelerator.unwrap_model(model), batch, last_only=True)[:, -1]
 
 
 class GRPOVerifierTrainer(VerificationMixin, GRPOTrainer):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from rlv.analysis.aggregate import (
+    answer_clusters,
     auroc,
     best_of_n,
     bootstrap_ci,
@@ -327,3 +328,142 @@ def test_sweep_rows_equal_the_public_estimators_and_a_bootstrap_seeded_by_n():
             expected = vote(codes, weights, correct, subsets)
         low, high = bootstrap_ci(expected, 300, 0.95, np.random.default_rng((seed, row.n, 1)))
         assert (row.accuracy, row.ci_low, row.ci_high) == (expected.mean(), low, high)
+
+
+# ---------------------------------------------------------------------------------------------
+# answer equivalence: answers the grader judges equal are one candidate in every vote
+
+
+def _pool(answers_by_problem, gold_by_problem, equal):
+    """Rows from {problem: [answers]}; correct = the grader's verdict against the problem's gold."""
+    return pd.DataFrame([{"problem_id": p, "sample": i, "answer": a,
+                          "correct": a is not None and equal(gold_by_problem[p], a),
+                          "p_yes": 0.5, "mean_logprob": -1.0}
+                         for p, answers in answers_by_problem.items() for i, a in enumerate(answers)])
+
+
+def _partition(frame, equivalent):
+    """Per problem, the set of frozensets of answers sharing a code."""
+    codes, _, problem_ids = encode_answers(frame, equivalent)
+    answers = per_problem_lists(frame, "answer")
+    result = {}
+    for pid, row_codes, row_answers in zip(problem_ids, codes, answers):
+        groups = {}
+        for code, answer in zip(row_codes, row_answers):
+            if code >= 0:
+                groups.setdefault(code, set()).add(answer)
+        result[pid] = {frozenset(g) for g in groups.values()}
+    return result
+
+
+def test_grader_equal_answers_vote_together_by_hand():
+    from rlv.tasks.grading import answers_equal
+    frame = _pool({"half": [r"\frac{1}{2}", r"\dfrac12", "0.5", r"\frac13", "0.3", None],
+                   "twelve": [" 12", "12", "012", "13", "12", None]},
+                  {"half": r"\frac12", "twelve": "12"}, answers_equal)
+    assert _partition(frame, answers_equal) == {
+        "half": {frozenset({r"\frac{1}{2}", r"\dfrac12", "0.5"}), frozenset({r"\frac13"}), frozenset({"0.3"})},
+        "twelve": {frozenset({" 12", "12", "012"}), frozenset({"13"})}}
+    # exact strings without the equivalence, as before
+    assert _partition(frame, None)["half"] == {frozenset({a}) for a in [r"\frac{1}{2}", r"\dfrac12", "0.5", r"\frac13", "0.3"]}
+    codes, _, _ = encode_answers(frame, answers_equal)
+    assert (codes[:, -1] == -1).all()  # no answer stays no answer
+
+
+def test_sweep_majority_counts_equal_answers_as_one_candidate():
+    """Right answer 1/2 written three ways against a wrong 3 written twice: by strings 3 wins 2-1-1-1, by
+    equivalence 1/2 wins 3-2. Best-of-N and pass@N do not depend on it."""
+    from rlv.tasks.grading import answers_equal
+    frame = _pool({"p": [r"\frac{1}{2}", r"\dfrac12", "0.5", "3", "3"]}, {"p": "0.5"}, answers_equal)
+    frame["p_yes"] = [0.2, 0.3, 0.1, 0.5, 0.4]
+    strategies = ["pass_at_n", "majority", "best_of_n:p_yes", "weighted_vote:p_yes"]
+    exact = sweep(frame, [3, 5], strategies, num_bootstrap=10).set_index(["strategy", "n"])["accuracy"]
+    equal = sweep(frame, [3, 5], strategies, num_bootstrap=10, equivalent=answers_equal
+                  ).set_index(["strategy", "n"])["accuracy"]
+    assert exact[("majority", 5)] == 0.0 and equal[("majority", 5)] == 1.0
+    # weighted: right 0.2 + 0.3 + 0.1 = 0.6 < wrong 0.9 either way; per string the best right form has 0.3
+    assert exact[("weighted_vote", 5)] == 0.0 and equal[("weighted_vote", 5)] == 0.0
+    # n = 3 by hand over the 10 triples: the right answer wins a triple iff it holds >= 2 of its members, and
+    # loses only to a 2-1 of "3"s (3 triples hold both 3s); 1 triple is all right; 6 are 2 right + 1 wrong
+    assert equal[("majority", 3)] == pytest.approx(7 / 10)
+    for key in [("pass_at_n", 3), ("pass_at_n", 5), ("best_of_n", 3), ("best_of_n", 5)]:
+        assert exact[key] == equal[key]
+    labels = [0, 0, 0, 1, 1]  # the clustered answers, by brute force
+    assert equal[("majority", 3)] == pytest.approx(brute_vote(labels, [1.0] * 5, [True] * 3 + [False] * 2, 3))
+
+
+def _toy_equal(gold, answer):
+    """Case-insensitive letters: a transitive, symmetric toy equivalence."""
+    return gold.lower() == answer.lower()
+
+
+@pytest.mark.parametrize("seed,n", CASES)
+def test_clustered_votes_match_brute_force_on_the_clustered_answers(seed, n):
+    rng = np.random.default_rng(300 + seed)
+    answers = {f"p{p}": [rng.choice(["a", "A", "b", "B", "c", None]) for _ in range(n)] for p in range(6)}
+    golds = {p: str(rng.choice(["a", "b"])) for p in answers}
+    frame = _pool(answers, golds, _toy_equal)
+    codes, correct, _ = encode_answers(frame.sample(frac=1.0, random_state=seed), _toy_equal)
+    lowered = [[a.lower() if isinstance(a, str) else None for a in row] for row in per_problem_lists(frame, "answer")]
+    corrects = per_problem_lists(frame, "correct")
+    weights = [list(rng.choice([0.0, 0.25, 0.5, 1.0], size=n)) for _ in answers]
+    for k in range(1, n + 1):
+        subsets = subset_indices(n, k, 10**6, np.random.default_rng(0))
+        majority = vote(codes, np.ones(codes.shape), correct, subsets)
+        weighted = vote(codes, np.array(weights), correct, subsets)
+        np.testing.assert_allclose(majority, [brute_vote(a, [1.0] * n, c, k) for a, c in zip(lowered, corrects)],
+                                   atol=1e-12)
+        np.testing.assert_allclose(weighted, [brute_vote(a, w, c, k) for a, w, c in zip(lowered, weights, corrects)],
+                                   atol=1e-12)
+
+
+def test_clusters_compare_with_representatives_only_and_do_not_depend_on_row_order():
+    """A non-transitive equivalence (|i - j| <= 1 between x_i): x1 x1 x1 x2 x2 x3 -> {x1, x2}, {x3}: x3 is
+    equivalent to x2 but not to the representative x1, so the chain x3 ~ x2 ~ x1 does not merge x3 and x1."""
+    def near(gold, answer):
+        return abs(int(gold[1:]) - int(answer[1:])) <= 1
+
+    frame = _pool({"p": ["x1", "x1", "x1", "x2", "x2", "x3"], "q": ["x2", "x1", "x3", "x2", "x4", "x4"]},
+                  {"p": "x1", "q": "x2"}, near)
+    expected = {"p": {frozenset({"x1", "x2"}), frozenset({"x3"})},
+                # q: x2 and x4 twice, x1 and x3 once; order x2, x4, x1, x3 -> {x2, x1, x3}, {x4}
+                "q": {frozenset({"x2", "x1", "x3"}), frozenset({"x4"})}}
+    for state in range(5):
+        assert _partition(frame.sample(frac=1.0, random_state=state), near) == expected
+    clusters = answer_clusters(frame, near)
+    assert clusters[frame["problem_id"] == "p"].tolist() == ["x1", "x1", "x1", "x1", "x1", "x3"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unequal_answers_never_merge(seed):
+    """Every member of a cluster is equivalent to its representative, and no answer founds a cluster while being
+    equivalent to an earlier representative, under an arbitrary (asymmetric, non-transitive) equivalence."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"v{i}" for i in range(8)]
+    related = {(a, b) for a in vocabulary for b in vocabulary if a == b or rng.random() < 0.3}
+
+    def equivalent(gold, answer):
+        return (gold, answer) in related
+
+    frame = pd.DataFrame([{"problem_id": f"p{p}", "sample": i, "answer": str(a), "correct": False}
+                          for p in range(5) for i, a in enumerate(rng.choice(vocabulary, size=12))])
+    representative = answer_clusters(frame, equivalent)
+    for answer, rep in zip(frame["answer"], representative):
+        assert equivalent(rep, answer)
+    for _, problem in frame.assign(rep=representative).groupby("problem_id"):
+        counts = problem["answer"].value_counts()
+        order = sorted(counts.index, key=lambda a: (-counts[a], a))
+        reps = [a for a in order if a in set(problem["rep"])]
+        for i, rep in enumerate(reps):  # a representative is equivalent to no earlier one
+            assert not any(equivalent(earlier, rep) for earlier in reps[:i])
+
+
+def test_plain_integer_problems_cluster_by_value_without_calling_the_equivalence():
+    def never(*_):
+        raise AssertionError("the integer fast path calls no equivalence")
+
+    frame = pd.DataFrame({"problem_id": ["p"] * 6, "sample": range(6), "answer": [" 12", "012", "12", "-3", None, "12"],
+                          "correct": [True, True, True, False, False, True]})
+    assert _partition(frame, never) == {"p": {frozenset({" 12", "012", "12"}), frozenset({"-3"})}}
+    clusters = answer_clusters(frame, never)  # the most frequent form represents
+    assert [None if pd.isna(a) else a for a in clusters] == ["12", "12", "12", "-3", None, "12"]

@@ -159,3 +159,29 @@ def test_easy_to_hard_claim_compares_the_easy_runs_and_a_0_over_0_gain_is_not_re
     assert "0.500 vs GRPO (1-3) majority 0.250 at N=4, 4 problems" in hard["measured"]
     ood = rows["generalizes out of domain (dataset `ood`)"]
     assert ood["measured"].startswith("undefined (0/0)") and ood["verdict"] == "not reproduced"
+
+
+def test_votes_count_grader_equal_answers_as_one_candidate():
+    """The base run writes the right 42 as 42, 42.0 and 84/2: by strings its majority is 0.375 (p0 a four-way
+    tie, half of it right), by the grader's equivalence 0.5; the claimed gain of RL^V (0.75) falls from +100% to
+    +50% when every vote, the sweep's and the claim's, counts equal answers as one candidate."""
+    from rlv.tasks.grading import answers_equal
+    base_answers = [["42", "42.0", "1", "2"], ["1", "1", "42", "2"], ["42", r"\frac{84}{2}", "42", "1"],
+                    ["1", "1", "2", "2"]]
+    base = hand_scored("grpo", base_answers, [[0.5] * 4] * 4)
+    base["correct"] = [answers_equal("42", a) for a in base["answer"]]
+    scored = {("grpo", "test"): base, ("grpo_v", "test"): hand_scored("grpo_v", ANSWERS, P_YES)}
+    assert per_problem_at_n_max(base, "majority").tolist() == [0.5, 0, 1, 0]
+    assert per_problem_at_n_max(base, "majority", answers_equal).tolist() == [1, 0, 1, 0]
+    params = {"dataset": "test", "base_run": "grpo", "verifier_run": "grpo_v", "num_bootstrap": 200}
+    measured = {}
+    for name, equivalent in (("strings", None), ("grader", answers_equal)):
+        table = pd.concat([sweep(frame, [1, 2, 4], STRATEGIES, 50, 100, 0.95, 0, equivalent)
+                           .assign(run=run, dataset="test") for (run, _), frame in scored.items()])
+        majority = table[(table["run"] == "grpo") & (table["strategy"] == "majority") & (table["n"] == 4)]
+        assert majority["accuracy"].item() == (0.375 if equivalent is None else 0.5)
+        efficiency = {"test": compute_ratios(table, "test", "grpo", "grpo_v")}
+        rows = claim_rows({"test": table}, efficiency, scored, params, {}, equivalent=equivalent)
+        measured[name] = rows[0]["measured"]
+    assert measured["strings"].startswith("+100.0% [") and "majority 0.375 at N=4" in measured["strings"]
+    assert measured["grader"].startswith("+50.0% [") and "majority 0.500 at N=4" in measured["grader"]

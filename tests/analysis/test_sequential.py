@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from helpers import random_budget_frame
-from rlv.analysis.sequential import adaptive_table, ratio_table, strategy_table
+from rlv.analysis.sequential import adaptive_table, ratio_table, strategy_table, vote_confidence
 
 
 def _rows(run, budget, table):
@@ -88,3 +88,26 @@ def test_adaptive_stopping_and_token_accounting_against_brute_force(seed):
     assert adaptive.loc[1.5, "accuracy"] == pytest.approx(fixed.loc[16, "accuracy"])
     extra = frame[frame["budget"] < 16].groupby("problem_id")["forced_tokens"].sum().mean()
     assert adaptive.loc[1.5, "mean_tokens"] == pytest.approx(fixed.loc[16, "mean_tokens"] + extra)
+
+
+def test_votes_count_grader_equal_answers_as_one_candidate():
+    """1/2 written twice (p(Yes) 0.3 each) against 3 (0.5): by strings majority is a three-way tie (2/3 right)
+    and the weighted vote picks 3; by the grader's equivalence both pick 1/2, in the strategies, the ratio and
+    the adaptive confidence alike."""
+    from rlv.tasks.grading import answers_equal
+    rows = _rows("r", 8, [("p0", 0, r"\frac12", True, .3), ("p0", 1, "0.5", True, .3), ("p0", 2, "3", False, .5)])
+    strategies = ["majority", "weighted_vote:p_yes"]
+    exact = strategy_table({"r": rows}, strategies, num_bootstrap=10).set_index("strategy")["accuracy"]
+    equal = strategy_table({"r": rows}, strategies, num_bootstrap=10, equivalent=answers_equal
+                           ).set_index("strategy")["accuracy"]
+    assert exact["majority"] == pytest.approx(2 / 3) and exact["weighted_vote:p_yes"] == 0
+    assert equal["majority"] == 1 and equal["weighted_vote:p_yes"] == 1
+    scored = {"a": rows, "b": rows.assign(run="b")}
+    table = strategy_table(scored, strategies, num_bootstrap=10, equivalent=answers_equal)
+    ratios = ratio_table(scored, table, "a", "b", strategies, num_bootstrap=10, equivalent=answers_equal)
+    assert ratios["base_accuracy"].item() == 1 and ratios["ratio"].item() == 1
+    assert vote_confidence(rows).item() == pytest.approx(0.5 / 1.1)
+    assert vote_confidence(rows, "p_yes", answers_equal).item() == pytest.approx(0.6 / 1.1)
+    adaptive = adaptive_table({"r": rows}, [0.5], equivalent=answers_equal).set_index("mode")
+    assert adaptive.loc["fixed", "accuracy"] == 1 and adaptive.loc["adaptive", "accuracy"] == 1
+    assert adaptive_table({"r": rows}, [0.5]).set_index("mode").loc["fixed", "accuracy"] == 0

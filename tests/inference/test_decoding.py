@@ -15,6 +15,9 @@ from rlv.tasks.chat import prompt_ids
 from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
 
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])  # the GPU check runs them on cuda too
+
+
 @pytest.fixture
 def eos_prone(tiny):
     """The tiny model with its EOS logit raised (p(EOS) about 0.1 a step), so solutions end at many lengths."""
@@ -75,10 +78,13 @@ def test_sampled_first_tokens_follow_the_tempered_distribution(tiny, problems):
     assert np.any(np.abs(tempered_wrong - law) > 10 * np.sqrt(law * (1 - law) / draws))  # the test can tell
 
 
-def test_in_pass_scores_equal_a_separate_scoring(eos_prone, problems):
+@pytest.mark.parametrize("device", DEVICES)
+def test_in_pass_scores_equal_a_separate_scoring(eos_prone, problems, device):
     """Rows that end early (and leave the batch), rows cut at the limit, several prompts: p_yes, p_no and the
-    mean log-prob equal score_solutions on the stored completions, and the mean log-prob a full forward's."""
+    mean log-prob equal score_solutions on the stored completions, and the mean log-prob a full forward's; on
+    every device, each tensor of the decoder on the model's."""
     model, tokenizer = eos_prone
+    model.to(device)
     prompts = encoded(tokenizer, problems, 4)
     suffix = verification_suffix_ids(tokenizer)
     yes_id, no_id = answer_token_ids(tokenizer)
@@ -96,9 +102,42 @@ def test_in_pass_scores_equal_a_separate_scoring(eos_prone, problems):
     for name in SCORE_COLUMNS:
         np.testing.assert_allclose([r[name] for r in results], reference[name], atol=2e-5, rtol=1e-4)
     owner, ids = owners[0], completions[0]
-    logprobs = full_logits(model, prompts[owner] + ids).log_softmax(-1)[len(prompts[owner]) - 1:-1]
+    logprobs = full_logits(model, prompts[owner] + ids).log_softmax(-1)[len(prompts[owner]) - 1:-1].cpu()
     brute = logprobs.gather(-1, torch.tensor(ids)[:, None]).mean().item()
     assert results[0]["mean_logprob"] == pytest.approx(brute, abs=1e-5)
+    again = sample_and_score(model, prompts, counts, 1.0, 14, 1, tokenizer.eos_token_id, tokenizer.pad_token_id,
+                             suffix, yes_id, no_id)
+    assert [r["completion_ids"] for r in again] == completions  # a seed reproduces its samples on the device
+
+
+def test_decoding_stops_at_the_end_of_turn_when_eos_differs(tiny_model_dir, problems, tmp_path):
+    """A tokenizer whose EOS (<|endoftext|>) is not its turn's end (<|im_end|>), as Qwen2.5-Math's: samples stop
+    at the end of turn, and their scores (the suffix after exactly one end of turn) equal a separate scoring."""
+    from rlv.models import load_model
+    from rlv.verifier import drop_ids, stop_ids
+    model, tokenizer = load_model(tiny_model_dir)
+    tokenizer.eos_token = "<|endoftext|>"
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.get_output_embeddings().register_forward_hook(lambda module, args, out: _raise(out, im_end))
+    prompts = encoded(tokenizer, problems, 2)
+    suffix, (yes_id, no_id) = verification_suffix_ids(tokenizer), answer_token_ids(tokenizer)
+    results = sample_and_score(model, prompts, [6, 6], 1.0, 20, 5, stop_ids(tokenizer), tokenizer.pad_token_id,
+                               suffix, yes_id, no_id)
+    completions = [r["completion_ids"] for r in results]
+    assert sum(c[-1] == im_end for c in completions) >= 6 and all(c.count(im_end) <= 1 for c in completions)
+    assert all(im_end not in c[:-1] for c in completions)  # nothing is written past the end of the turn
+    only_eos = sample_and_score(model, prompts, [6, 6], 1.0, 20, 5, tokenizer.eos_token_id, tokenizer.pad_token_id)
+    assert any(im_end in r["completion_ids"][:-1] for r in only_eos)  # stopping at EOS alone would run on
+    reference = score_solutions(model, [prompts[i // 6] for i in range(12)], completions, suffix, yes_id, no_id,
+                                drop_ids(tokenizer), tokenizer.pad_token_id, 8)
+    for name in SCORE_COLUMNS:
+        np.testing.assert_allclose([r[name] for r in results], reference[name], atol=2e-5, rtol=1e-4)
+
+
+def _raise(logits, token_id):
+    logits = logits.clone()
+    logits[..., token_id] = logits.logsumexp(-1) - 2.2
+    return logits
 
 
 def test_same_seed_same_samples_other_seed_other_samples(tiny, problems):

@@ -66,7 +66,7 @@ def test_every_rules_params_parse_into_its_stages_type(path):
 def test_rl_params_has_one_field_per_key_of_an_rl_run():
     schema = yaml.safe_load(SCHEMA.read_text())
     keys = set(schema["definitions"]["rl_params"]["properties"]) - {"label"}
-    assert {field.name for field in dataclasses.fields(RLParams)} == keys | {"instruction", "threads"}
+    assert {field.name for field in dataclasses.fields(RLParams)} == keys | {"instruction", "threads", "device", "precision"}
 
 
 def test_unknown_and_missing_keys_are_named():

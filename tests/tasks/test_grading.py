@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO
 from rlv.tasks import grading
-from rlv.tasks.grading import extract_boxed, grade, reward
+from rlv.tasks.grading import answers_equal, extract_boxed, grade, reward
 
 REAL = REPO.parent / "shared" / "data" / "real"  # beside the repository
 MATH500 = REAL / "math500.jsonl"
@@ -44,6 +44,18 @@ def math500():
         (r"\boxed{1} then \boxed{2", None),  # last box unbalanced: no silent fallback to an earlier box
         ("the answer is 42", None),
         ("", None),
+        # brace-less boxes, as LaTeX allows: the number that follows, else a control word, else one character
+        (r"so the answer is $\boxed 2$.", "2"),
+        (r"\boxed2", "2"),
+        (r"\boxed 104.", "104"),
+        (r"\boxed -2.5", "-2.5"),
+        (r"\boxed \pi", r"\pi"),
+        (r"\boxed x+1", "x"),
+        (r"\boxed{1} then \boxed 7", "7"),
+        (r"\boxed 3 then \boxed{\frac12}", r"\frac12"),
+        (r"ends with \boxed", None),
+        (r"\boxed $", None),
+        (r"\fboxsep{3pt}", None),  # another command, not a box
     ],
 )
 def test_extract_boxed(text, expected):
@@ -51,6 +63,98 @@ def test_extract_boxed(text, expected):
 
 
 # --- grade -----------------------------------------------------------------------------------------
+
+# The cases of the issue "every benchmark a user brings grades correctly", each right and wrong.
+RIGHT = [
+    # trailing punctuation inside the box, a common model habit
+    (r"\boxed{104.}", "104"), (r"\boxed{104,}", "104"), (r"\boxed{104;}", "104"), (r"\boxed{104 .}", "104"),
+    (r"\boxed{\text{104}.}", "104"), (r"\boxed{\text{104.}}", "104"), (r"\boxed{\frac{1}{2}.}", "0.5"),
+    (r"\boxed{104\,}", "104"), (r"\boxed{104}", "104."), (r"\boxed{\text{17}}", "17.0"), (r"\boxed{17.0}", r"\text{17}"),
+    # e-notation golds (Minerva math) against their \times 10^k forms and decimals, and the reverse
+    (r"\boxed{4.5 \times 10^{33}}", "4.5e33"), (r"\boxed{4.5\cdot 10^{33}}", "4.5e33"),
+    (r"\boxed{4500000000000000000000000000000000}", "4.5e33"), (r"\boxed{4.5e33}", r"4.5\times 10^{33}"),
+    (r"\boxed{1.2\times 10^{-5}}", "1.2e-5"), (r"\boxed{0.000012}", "1.2e-5"), (r"\boxed{1.2 \times 10^{-5}}", "1.2E-05"),
+    (r"\boxed{3\times 10^8}", "3E8"), (r"\boxed{300000000}", "3E8"), (r"\boxed{3 \times 10^{8}}", "3e+8"),
+    (r"\boxed{6.626\times10^{-34}}", "6.626e-34"),
+    # units: removed from the prediction when the gold has none; a textual unit in the gold is an annotation
+    (r"\boxed{4\text{ cm}}", "4"), (r"\boxed{4 cm}", "4"), (r"\boxed{15}", r"15\mbox{ cm}^2"),
+    (r"\boxed{5.4}", r"5.4 \text{ cents}"), (r"\boxed{\frac{270}{7}}", r"\frac{270}7\text{ degrees}"),
+    # a gold that ends in a bare unit-looking letter keeps it: the prediction must carry it too
+    (r"\boxed{4t}", "4t"), (r"\boxed{6m}", "6m"), (r"\boxed{6 \text{ m}}", "6m"), (r"\boxed{2s}", "2s"),
+    # choice letters
+    (r"\boxed{\textbf{(A)}}", "A"), (r"\boxed{(A)}", "A"), (r"\boxed{A}", "A"), (r"\boxed{A}", "(A)"),
+    (r"\boxed{\text{(C)}}", r"\textbf{(C)}"), (r"\boxed{\mathrm{(D)}}", "D"), (r"\boxed{(B).}", "B"),
+    # brace-less box
+    (r"so the answer is $\boxed 2$.", "2"), (r"\boxed \pi", r"\pi"),
+]
+WRONG = [
+    # a variable is not a unit: dropping it is wrong (the reward could be gamed), OlympiadBench's false positive
+    (r"\boxed{4}", "4t"), (r"\boxed{6}", "6m"), (r"\boxed{2}", "2s"), (r"\boxed{6}", "6 m"),
+    # e-notation compared exactly, not at 6 decimal places, and e is no Euler's number there
+    (r"\boxed{4.6\times 10^{33}}", "4.5e33"), (r"\boxed{4.5}", "4.5e33"), (r"\boxed{0}", "1.2e-5"),
+    (r"\boxed{1.3\times 10^{-5}}", "1.2e-5"), (r"\boxed{0}", "6.626e-34"), (r"\boxed{1.21\times 10^{-7}}", "1.25e-7"),
+    (r"\boxed{4.5e}", "4.5e33"), (r"\boxed{4.5e33}", "4.5e34"),
+    # trailing punctuation is dropped, nothing else
+    (r"\boxed{104.5}", "104"), (r"\boxed{3!}", "3"), (r"\boxed{.}", "0"), (r"\boxed{,}", ","),
+    # choice letters
+    (r"\boxed{\textbf{(B)}}", "A"), (r"\boxed{(A)}", "B"), (r"\boxed{(A) 12}", "A"),
+    # number literals compared exactly
+    (r"\boxed{0.33}", r"\frac13"), (r"\boxed{\frac{2}{3}}", "0.6"), (r"\boxed{10^{6}}", "100000"),
+]
+
+
+@pytest.mark.parametrize("completion, gold", RIGHT)
+def test_issue_cases_graded_right(completion, gold):
+    assert grade(completion, gold)
+
+
+@pytest.mark.parametrize("completion, gold", WRONG)
+def test_issue_cases_graded_wrong(completion, gold):
+    assert not grade(completion, gold)
+
+
+@pytest.mark.parametrize("pred, gold", [
+    ("0.5", r"\frac12"), ("0.50", r"\dfrac{1}{2}"), ("-0.25", r"-\frac14"), ("1/4", "0.25"), ("3", "3.0"),
+    ("10^{6}", "1000000"), (r"2.5\times 10^{3}", "2500"), (".5", r"\frac{1}{2}"), ("0.5", "1/3"),
+    (r"\frac13", "0.333333"), (r"\frac13", "0.3333333"), (r"\frac13", "0.33"), ("1e400", "1"),
+])
+def test_literal_path_agrees_with_math_verify(pred, gold):
+    """Number literals are compared exactly without math-verify's parse; the verdict is math-verify's own."""
+    slow = grading._math_verify_equal(grading._clean(gold), grading._clean(pred))
+    assert answers_equal(gold, pred) == slow
+
+
+VARIED = [
+    "9\\%", "9", "0.09", "\\{5\\}", "5", "(1,2)", "(1, 2)", "\\left( 1, 2 \\right)", "1,2", "\\{1,2\\}", "[1,2]",
+    "\\frac{\\sqrt3}{2}", "0.866025", "\\pi", "3.14159", "\\frac{5\\pi}{3}", "\\frac{5}{3}\\pi", "5\\pi/3", "x=5",
+    "\\infty", "(-\\infty, 3)", "(-\\infty,3]", "50\\%", "0.5", "x^2+1", "1+x^2", "2\\sqrt{3}", "\\sqrt{12}",
+    "\\text{Evelyn}", "120^\\circ",
+]
+
+
+def test_math_verify_shortcuts_give_its_own_verdict():
+    """`_math_verify_equal` skips math-verify's parse for identical normalized strings and its comparison for
+    numbers, sets, tuples and intervals whose values differ: on every ordered pair it says what math-verify says."""
+    from math_verify import verify
+
+    def plain(gold, predicted):
+        keep_units = grading._has_bare_unit(gold)
+        gold_parsed = list(grading._parse_cached(gold, keep_units, 5))
+        pred_parsed = list(grading._parse_cached(predicted, keep_units, 5))
+        return bool(gold_parsed and pred_parsed and verify(gold_parsed, pred_parsed, timeout_seconds=5))
+
+    pairs = [(a, b) for a in VARIED for b in VARIED if a != b]
+    disagreements = [(a, b) for a, b in pairs if grading._math_verify_equal(a, b) != plain(a, b)]
+    assert disagreements == []
+    assert sum(plain(a, b) for a, b in pairs) >= 10  # some equal pairs among them, not only rejections
+
+
+def test_answers_equal_is_grade_on_the_extracted_answer():
+    for completion, gold in RIGHT + WRONG:
+        assert answers_equal(gold, extract_boxed(completion)) == grade(completion, gold)
+    assert not answers_equal("1", None) and not answers_equal(None, "1") and not answers_equal(" ", " ")
+    assert answers_equal(" 12", "12") and answers_equal(r"\dfrac12", r"\frac{1}{2}") and answers_equal("0.5", r"\dfrac12")
+
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from helpers import FIXTURES
 from rlv.cli import main as rlv_main
 from rlv.tasks.grading import grade
 from rlv.tasks.gpqa import LETTERS, load_gpqa, shuffle_options
+from rlv.tasks.fields import EmptyAnswer
 from rlv.tasks.jsonl import UnknownLevel, load_jsonl_problems
 from rlv.tasks.loaders import load_aime, load_hf_problems, load_parquet_problems, load_problems
 from rlv.tasks.math_dir import load_math_dir
@@ -21,6 +22,7 @@ from rlv.tasks.records import PROBLEM_COLUMNS
 
 REAL = REPO.parent / "shared" / "data" / "real"  # beside the repository
 GPQA = FIXTURES / "gpqa" / "gpqa_fixture.csv"
+DATASETS = FIXTURES / "datasets"  # one small file per benchmark in its published layout (config/datasets.yaml)
 
 
 def _real(name: str) -> Path:
@@ -199,3 +201,54 @@ def test_rlv_data_writes_a_real_source(tmp_path):
     rlv_main(["data", "--dataset", "gpqa_physics", "--params", json.dumps(params), "--out", str(tmp_path / "g.parquet")])
     import pandas as pd
     assert pd.read_parquet(tmp_path / "g.parquet").equals(load_gpqa(GPQA, seed=3))
+
+
+# --- the row keys: a fixed layout refuses them, hf reads a local file, aime takes a subject; math_dir's policy ---
+
+def test_hf_reads_a_local_data_file_as_the_split(tmp_path):
+    olympiad = DATASETS / "olympiadbench_OE_TO_maths_en_COMP.jsonl"
+    frame = load_hf_problems(str(olympiad), "train", cache_dir=str(tmp_path / "cache"), default_level=5,
+                             fields={"problem": ["context", "question"], "answer": "final_answer",
+                                     "subject": "subfield"})
+    assert list(frame["id"]) == ["1606", "1610", "1612", "2001"]
+    assert list(frame["answer"]) == ["2", "\\frac{1}{2 n+2}", "2^{1009}", "1, 2"]
+    first = frame["solution"].iloc[0]  # OlympiadBench lists alternative solutions: the first is kept
+    assert first.startswith("Sergey can determine") and "second solution" not in first
+    with pytest.raises(ValueError, match=r"config key datasets\.o\.path: no such file or directory"):
+        load_problems({"source": "hf", "path": str(tmp_path / "nowhere.jsonl")}, "o")
+    (tmp_path / "rows.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"rows\.txt: not a data file the datasets library reads"):
+        load_hf_problems(str(tmp_path / "rows.txt"), "test")
+
+
+def test_aime_source_takes_a_subject():
+    amc = DATASETS / "amc23_test.jsonl"
+    assert set(load_aime(amc)["subject"]) == {"AIME"}
+    frame = load_problems({"source": "aime", "path": str(amc), "subject": "AMC"}, "amc23")
+    assert set(frame["subject"]) == {"AMC"} and list(frame["answer"]) == ["27", "36", "-1"]
+    by_default = load_problems({"source": "aime", "path": str(amc), "default_subject": "AMC"}, "amc23")
+    assert set(by_default["subject"]) == {"AMC"}
+
+
+def test_fixed_layout_sources_refuse_row_keys():
+    with pytest.raises(ValueError, match=r"config key datasets\.m\.fields: source 'math_dir' reads a fixed layout"):
+        load_problems({"source": "math_dir", "path": str(DATASETS / "MATH"), "fields": {"subject": "type"}}, "m")
+
+
+def test_math_dir_policy_and_its_logged_paths(tmp_path):
+    messages, skipped = [], {}
+    frame = load_math_dir(DATASETS / "MATH", "train", log=messages.append, skipped=skipped)
+    assert len(frame) == 5 and skipped == {
+        "at 'Level ?'": ["geometry/6005.json"],
+        "with an empty \\boxed{}": ["number_theory/7115.json", "number_theory/7117.json"]}
+    assert "skipped 1 problem(s) at 'Level ?': geometry/6005.json; 2 problem(s) with an empty \\boxed{}: " \
+           "number_theory/7115.json, number_theory/7117.json" in messages[0]
+    with pytest.raises(EmptyAnswer, match=r"7115\.json: field 'solution': the solution's \\boxed\{\} is empty"):
+        load_math_dir(DATASETS / "MATH", "train", unusable_rows="error", unknown_level="skip")
+    shutil.copytree(DATASETS / "MATH", tmp_path / "MATH")
+    for path in (tmp_path / "MATH" / "train").glob("*/*.json"):
+        if path.name in ("6005.json", "7115.json", "7117.json"):
+            continue
+        path.unlink()
+    with pytest.raises(ValueError, match=r"no problems: all 3 rows are unusable"):
+        load_math_dir(tmp_path / "MATH", "train")

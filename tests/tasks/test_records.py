@@ -1,10 +1,11 @@
 """Problem records (rlv/tasks/records.py): validate_problems names the source, row, id and column of a bad
-record, and select_levels keeps an RL run's levels or names its config key."""
+record, select_levels keeps an RL run's levels or names its config key, gradable keeps the warm-up's problems whose
+solution the grader accepts, and grader_acceptance counts what the grader accepts of a dataset's references."""
 
 import pandas as pd
 import pytest
 
-from rlv.tasks.records import PROBLEM_COLUMNS, select_levels, validate_problems
+from rlv.tasks.records import PROBLEM_COLUMNS, gradable, grader_acceptance, select_levels, validate_problems
 from rlv.tasks.synthetic import generate
 
 
@@ -89,3 +90,39 @@ def test_select_levels_names_the_key_when_a_level_has_no_problems():
     with pytest.raises(ValueError, match=r"config key rl.runs.grpo_easy.train_levels: levels \[3, 5\] have no "
                                          r"training problems \(the train dataset has levels \[1, 2\]\)"):
         select_levels(problems, [1, 3, 5], "rl.runs.grpo_easy.train_levels")
+
+
+# --- the grader on a dataset's own references ---
+
+def _worked() -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": ["boxed", "gsm8k_raw", "empty", "wrong_box", "fraction", "no_box"],
+        "problem": ["p"] * 6,
+        "solution": ["so $\\boxed{18}$.", "9 * 2 = 18\n#### 18", "", "so $\\boxed{17}$.", "$\\boxed{0.5}$",
+                     "The answer is 4."],
+        "answer": ["18", "18", "27", "18", "\\frac{1}{2}", "4"],
+        "level": [1] * 6, "subject": [""] * 6})
+
+
+def test_gradable_keeps_the_solutions_whose_box_the_grader_accepts():
+    kept, skipped = gradable(_worked())
+    assert list(kept["id"]) == ["boxed", "fraction"] and list(kept.index) == [0, 1]
+    assert skipped == ["gsm8k_raw", "empty", "wrong_box", "no_box"]
+    synthetic = _good()
+    kept, skipped = gradable(synthetic)
+    assert skipped == [] and kept.equals(synthetic)  # the synthetic task's solutions all end in their box
+
+
+def test_gradable_counts_a_brace_less_box_as_the_grader_does():
+    """`\\boxed 2` (two real MATH train solutions): kept once the grader reads brace-less boxes."""
+    frame = _worked().iloc[:1].assign(solution="the difference is $\\boxed 2$", answer="2")
+    kept, skipped = gradable(frame)
+    assert list(kept["id"]) == ["boxed"] and skipped == []
+
+
+def test_grader_acceptance_counts_answers_and_solutions():
+    counts = grader_acceptance(_worked())
+    assert counts == {"rows": 6, "answers": 6, "with_solution": 5, "solutions": 2, "rejected_answers": [],
+                      "rejected_solutions": ["gsm8k_raw", "wrong_box", "no_box"]}
+    unparsable = _worked().iloc[:2].assign(answer=["18", "\\frac{1}{"])
+    assert grader_acceptance(unparsable)["rejected_answers"] == ["gsm8k_raw"]

@@ -19,7 +19,8 @@ def varied_rollouts(trainer, tokenizer):
     inputs = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
     width = WINDOW  # a wider completion window than generated: the short rows' suffixes fit in its padding
-    ids = torch.full((len(inputs["completion_ids"]), width), pad)
+    device = inputs["completion_ids"].device  # the trainer's: cuda where one is visible
+    ids = torch.full((len(inputs["completion_ids"]), width), pad, device=device)
     mask = torch.zeros_like(ids)
     generated = inputs["completion_ids"].size(1)
     ids[:, :generated], mask[:, :generated] = inputs["completion_ids"], inputs["completion_mask"]
@@ -29,7 +30,7 @@ def varied_rollouts(trainer, tokenizer):
         if tokens is None:
             continue
         ids[row] = pad
-        ids[row, :len(tokens)] = torch.tensor(tokens)
+        ids[row, :len(tokens)] = torch.tensor(tokens, device=device)
         mask[row] = 0
         mask[row, :len(tokens)] = 1
     inputs["completion_ids"], inputs["completion_mask"] = ids, mask

@@ -3,6 +3,7 @@ same model, rollouts and metrics as a run that was never interrupted; a corrupt 
 warning (the run starts afresh), a stray folder is skipped. (The unit tests of `prepare`, and a rerun that falls
 back to an older checkpoint, are in tests/training/test_checkpoints.py.)"""
 
+import contextlib
 import json
 import struct
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 
 import pandas as pd
+import psutil
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -21,10 +23,14 @@ PARAMS = {"trainer": "grpo", "verify_coef": 1.0, "steps": 6, "learning_rate": 1e
           "checkpoint_every": 2, "threads": 1}
 
 
-def train_command(tiny_model_dir, data, out):
-    return [sys.executable, "-m", "rlv.cli", "train", "--base", str(tiny_model_dir), "--data", str(data), "--run",
-            "grpo_v", "--out", str(out / "model"), "--rollouts", str(out / "rollouts.parquet"),
-            "--checkpoints", str(out / "checkpoints"), "--params", json.dumps(PARAMS)]
+def train_command(tiny_model_dir, data, out, processes=1):
+    """`rlv train`, or with processes > 1 the same under torchrun on the CPU (gloo), as rule train_rl launches it
+    with rl.processes (`--` keeps torchrun from reading `--run` as its own `--run-path`)."""
+    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
+                 "-m", "--", "rlv.cli"] if processes > 1 else [sys.executable, "-m", "rlv.cli"])
+    return [*launcher, "train", "--base", str(tiny_model_dir), "--data", str(data), "--run", "grpo_v", "--out",
+            str(out / "model"), "--rollouts", str(out / "rollouts.parquet"), "--checkpoints", str(out / "checkpoints"),
+            "--params", json.dumps(PARAMS)]
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +40,28 @@ def data(tmp_path_factory, problems):
     return path
 
 
-@pytest.fixture(scope="module")
-def straight(tiny_model_dir, data, tmp_path_factory):
+@pytest.fixture(scope="module", params=[1, 2], ids=["1 process", "2 processes"])
+def straight(request, tiny_model_dir, data, tmp_path_factory):
+    """An uninterrupted run, with one process or two, and its process count."""
     out = tmp_path_factory.mktemp("straight")
-    subprocess.run(train_command(tiny_model_dir, data, out), check=True, capture_output=True, timeout=300)
-    return out
+    subprocess.run(train_command(tiny_model_dir, data, out, request.param), check=True, capture_output=True,
+                   timeout=300)
+    return out, request.param
 
 
-def kill_after_first_checkpoint(tiny_model_dir, data, out):
-    process = subprocess.Popen(train_command(tiny_model_dir, data, out), stdout=subprocess.DEVNULL,
+def kill_after_first_checkpoint(tiny_model_dir, data, out, processes=1):
+    """SIGKILL to the run's every process (the launcher and its workers, which torchrun starts in sessions of their
+    own, as a scheduler kills a job) once checkpoint-2 is complete."""
+    process = subprocess.Popen(train_command(tiny_model_dir, data, out, processes), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     marker = out / "checkpoints" / "checkpoint-2" / "rollouts.parquet"
     deadline = time.time() + 240
     while not marker.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
+        time.sleep(0.01)
+    tree = psutil.Process(process.pid)
+    for member in [*tree.children(recursive=True), tree]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.send_signal(signal.SIGKILL)
     process.wait()
     assert marker.exists(), "the run never wrote its first checkpoint"
     assert not (out / "model").exists() and not (out / "rollouts.parquet").exists()
@@ -87,18 +100,26 @@ def assert_same_outputs(straight, interrupted):
 
 
 def test_killed_run_resumes_to_the_same_result(tiny_model_dir, data, straight, tmp_path):
+    straight, processes = straight
     interrupted = tmp_path / "interrupted"
-    kill_after_first_checkpoint(tiny_model_dir, data, interrupted)
+    kill_after_first_checkpoint(tiny_model_dir, data, interrupted, processes)
     (interrupted / "checkpoints" / "checkpoint-final").mkdir()  # a stray folder: skipped, named in a warning
 
-    resumed = subprocess.run(train_command(tiny_model_dir, data, interrupted), check=True, capture_output=True,
-                             text=True, timeout=300)
-    assert "resuming from" in resumed.stderr
+    resumed = subprocess.run(train_command(tiny_model_dir, data, interrupted, processes), check=True,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.stderr.count("resuming from") == 1  # the main process restores the rollouts
     assert "skipping" in resumed.stderr and "checkpoint-final" in resumed.stderr
     assert_same_outputs(straight, interrupted)
+    rollouts = pd.read_parquet(interrupted / "rollouts.parquet")  # every process's rollouts, each once
+    assert len(rollouts) == 6 * PARAMS["prompts_per_step"] * PARAMS["num_generations"]
+    assert (rollouts.groupby(["step", "group"])["problem_id"].nunique() == 1).all()
+    assert sorted(path.name for path in interrupted.iterdir()) == ["model", "rollouts.parquet"]
 
 
 def test_a_corrupt_checkpoint_is_removed_and_the_run_starts_afresh(tiny_model_dir, data, straight, tmp_path):
+    straight, processes = straight
+    if processes > 1:
+        pytest.skip("one process shows it: the main process alone checks and removes checkpoints")
     interrupted = tmp_path / "interrupted"
     kill_after_first_checkpoint(tiny_model_dir, data, interrupted)
     (checkpoint,) = (interrupted / "checkpoints").glob("checkpoint-*")  # the newest: the run keeps one

@@ -13,7 +13,7 @@ rule train_rl:
     params:
         code=PLAN.code_digest("train"),
         p=lambda w: as_json(PLAN.rl_params(w.run)),
-        launcher=lambda w, resources: PLAN.train_launcher(resources.gpu),
+        launcher=lambda w, resources: PLAN.train_launcher(getattr(resources, "gpu", 0)),
     threads: PLAN.threads("train_rl")
     resources:
         **PLAN.resources("train_rl"),

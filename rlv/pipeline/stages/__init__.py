@@ -60,3 +60,11 @@ def progress(total: int, desc: str):
 def set_threads(threads: int) -> None:
     import torch
     torch.set_num_threads(threads)
+
+
+def placement(params) -> dict:
+    """{device, dtype} of a stage's `device` and `precision` keys (rlv.models.resolve_device / resolve_dtype), as
+    rlv.models.load_model and autocast take them."""
+    from rlv.models import resolve_device, resolve_dtype
+    device = resolve_device(params.device)
+    return {"device": device, "dtype": resolve_dtype(params.precision, device)}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlv.pipeline import ConfigError
-from rlv.pipeline.stages import log, progress, set_threads
+from rlv.pipeline.stages import log, placement, progress, set_threads
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class SampleParams:
     backend: str = "hf"
     vllm_python: str | None = None
     vllm_engine_args: dict = field(default_factory=dict)
+    device: str = "auto"
+    precision: str = "auto"
     threads: int = 1
 
 
@@ -46,6 +48,8 @@ class ScoreParams:
     backend: str = "hf"
     vllm_python: str | None = None
     vllm_engine_args: dict = field(default_factory=dict)
+    device: str = "auto"
+    precision: str = "auto"
     threads: int = 1
 
 
@@ -57,6 +61,8 @@ class JudgeParams:
     batch_size: int
     seed: int = 0
     instruction: str = ""
+    device: str = "auto"
+    precision: str = "auto"
     threads: int = 1
 
     def __post_init__(self):
@@ -106,7 +112,7 @@ def sample(*, model: Path, data: Path, run: str, dataset: str, out: Path, shards
     # the hf decoder scores each sample as it finishes (rule score then keeps those scores)
     scorer = scorer_digest(model, params.instruction) if params.self_score and hf else None
     # the vllm engine loads the weights in its own environment
-    policy, tokenizer = load_model(model) if hf else (None, load_tokenizer(model))
+    policy, tokenizer = load_model(model, **placement(params)) if hf else (None, load_tokenizer(model))
     problems = pd.read_parquet(data)
     shard_dir = Path(shards or f"{out}.shards")
     claim(shard_dir, {**dataclasses.asdict(params), "model": str(model), "data": str(data), "run": run,
@@ -125,7 +131,7 @@ def score(*, model: Path, samples: Path, out: Path, run: str | None, verdict_onl
     from rlv.inference.sampling import scorer_digest
     from rlv.models import load_model
     from rlv.rollouts import EVAL_COLUMNS, SCORE_COLUMNS, read_rollouts, write_parquet_atomic
-    from rlv.verifier import answer_token_ids, score_solutions, verification_suffix_ids
+    from rlv.verifier import answer_token_ids, drop_ids, score_solutions, verification_suffix_ids
     set_threads(params.threads)
     hf = check_backend(params.backend) == "hf"
     frame = read_rollouts(samples, EVAL_COLUMNS)
@@ -137,11 +143,11 @@ def score(*, model: Path, samples: Path, out: Path, run: str | None, verdict_onl
         log(f"kept the sampling job's scores of {len(frame)} samples (scorer {digest}); "
             f"mean p_yes {frame['p_yes'].mean():.3f}")
         return
-    scorer, tokenizer = load_model(model) if hf else (None, load_tokenizer(model))
+    scorer, tokenizer = load_model(model, **placement(params)) if hf else (None, load_tokenizer(model))
     prompts = _prompts(tokenizer, frame["prompt"], params.instruction)
     completions = [list(c) for c in frame["completion_ids"]]
     yes_id, no_id = answer_token_ids(tokenizer)
-    drop = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    drop = drop_ids(tokenizer)
     with progress(len(frame), f"score {samples}") as bar:
         if hf:
             scores = score_solutions(scorer, prompts, completions, verification_suffix_ids(tokenizer), yes_id, no_id,
@@ -168,7 +174,7 @@ def judge(*, model: Path, samples: Path, out: Path, run: str | None, params: Jud
     from rlv.models import load_model
     from rlv.rollouts import EVAL_COLUMNS, JUDGE_COLUMNS, read_rollouts, write_parquet_atomic
     set_threads(params.threads)
-    judge_model, tokenizer = load_model(model)
+    judge_model, tokenizer = load_model(model, **placement(params))
     frame = read_rollouts(samples, [*EVAL_COLUMNS, "mean_logprob"])
     prompts = _prompts(tokenizer, frame["prompt"], params.instruction)
     with progress(len(frame), f"judge {samples}") as bar:
@@ -188,7 +194,7 @@ def score_head(*, model: Path, samples: Path, run: str, out: Path, params: Score
     from rlv.baselines.verifier_heads import load_head_verifier, score_with_head
     from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic
     set_threads(params.threads)
-    verifier, tokenizer = load_head_verifier(model)
+    verifier, tokenizer = load_head_verifier(model, **placement(params))
     frame = read_rollouts(samples, EVAL_COLUMNS + ["mean_logprob"])
     prompts = _prompts(tokenizer, frame["prompt"], params.instruction)
     with progress(len(frame), f"score-head {samples}") as bar:
@@ -204,6 +210,7 @@ def sweep(*, scores: list[Path], out: Path, verifier_out: Path, params: SweepPar
 
     from rlv.analysis.aggregate import sweep as sweep_curves, verifier_metrics
     from rlv.rollouts import write_parquet_atomic
+    from rlv.tasks.grading import answers_equal
     curves, verifiers = [], []
     for path in scores:
         frame = pd.read_parquet(path)
@@ -211,7 +218,7 @@ def sweep(*, scores: list[Path], out: Path, verifier_out: Path, params: SweepPar
         n_max = frame.groupby("problem_id").size().max()
         ns = [n for n in params.ns if n <= n_max]
         curve = sweep_curves(frame, ns, params.strategies, params.num_subsets, params.num_bootstrap,
-                             params.confidence, params.seed)
+                             params.confidence, params.seed, equivalent=answers_equal)  # grader-equal answers: one vote
         curves.append(curve.assign(run=run, dataset=dataset))
         for score_name in ("p_yes", "mean_logprob"):
             verifiers.append({"run": run, "dataset": dataset, "score": score_name,

@@ -82,10 +82,11 @@ def summary(*, sweeps: list[Path], verifiers: list[Path], efficiency: list[Path]
         ratios = {t["dataset"].iloc[0]: t for t in map(pd.read_parquet, efficiency) if len(t)}
     if scores and ratios is not None and params.claims is not None:
         from rlv.analysis.claims import claim_rows
+        from rlv.tasks.grading import answers_equal
         scored = {(f["run"].iloc[0], f["dataset"].iloc[0]): f for f in map(pd.read_parquet, scores)}
         budget_ratios = pd.read_parquet(sequential) if sequential else None
         claims = claim_rows({s["dataset"].iloc[0]: s for s in sweep_tables}, ratios, scored, params.claims,
-                            params.labels, budget_ratios)
+                            params.labels, budget_ratios, equivalent=answers_equal)  # as the sweep's votes
     text = render_summary(sweep_tables, [pd.read_parquet(p) for p in verifiers], params.ns, params.labels, claims,
                           ratios, provenance_line(params.provenance))
     write_text_atomic(text, out)

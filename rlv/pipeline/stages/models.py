@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rlv.pipeline.provenance import record
-from rlv.pipeline.stages import log, set_threads
+from rlv.pipeline.stages import log, placement, set_threads
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class BaseModelParams:
     warmup: Warmup | None = None
     pretrained: str | None = None
     instruction: str = ""
+    device: str = "auto"
+    precision: str = "auto"  # bf16: the warm-up computes under autocast; the saved weights stay float32
     threads: int = 1
 
 
@@ -44,21 +46,29 @@ def base_model(*, data: Path, out: Path, params: BaseModelParams) -> None:
     from rlv.models import build_model, build_tokenizer, encode_pairs, tokenizer_corpus, warm_up, warmup_pairs
     from rlv.rollouts import atomic_directory
     from rlv.tasks.expression import equation_checks
+    from rlv.tasks.records import gradable
     if params.pretrained:
         return copy_pretrained(params.pretrained, out, params)
     set_threads(params.threads)
-    problems = pd.read_parquet(data)
+    problems, skipped = gradable(pd.read_parquet(data))
+    if skipped:
+        log(f"warm-up: skipped {len(skipped)} of {len(problems) + len(skipped)} training problems whose solution has "
+            f"no \\boxed{{}} answer the grader accepts: {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}")
+    if problems.empty:
+        raise SystemExit(f"{data}: no training problem has a worked solution ending in a \\boxed{{}} answer the grader "
+                         f"accepts; the tiny model's warm-up needs them (or set base_model.pretrained)")
     warm, share = params.warmup, params.warmup.check_share
     checks = equation_checks(round(len(problems) * share / (1 - share)), params.seed)
     pairs = warmup_pairs(problems, params.instruction, checks)
     tokenizer = build_tokenizer(tokenizer_corpus(pairs), params.vocab_size)
-    model = build_model(tokenizer, seed=params.seed, **params.architecture)
+    where = placement(params)
+    model = build_model(tokenizer, seed=params.seed, **params.architecture).to(where["device"])
     log(f"tokenizer: {len(tokenizer)} tokens; model: {sum(p.numel() for p in model.parameters()):,} parameters; "
         f"warm-up on {len(problems)} worked solutions and {len(checks)} equation checks")
     history = warm_up(model, encode_pairs(tokenizer, pairs), warm.steps, warm.batch_size, warm.learning_rate,
-                      warm.warmup_steps, params.seed, tokenizer.pad_token_id, log=log)
+                      warm.warmup_steps, params.seed, tokenizer.pad_token_id, log=log, compute_dtype=where["dtype"])
     with atomic_directory(out) as staging:
-        model.save_pretrained(staging, safe_serialization=True)
+        model.cpu().save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         pd.DataFrame(history).to_csv(staging / "warmup.csv", index=False)
         record(staging, base_model, params, params.seed)

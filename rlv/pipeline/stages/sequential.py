@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rlv.pipeline.stages import log, set_threads
+from rlv.pipeline.stages import log, placement, set_threads
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class BudgetParams:
     seed: int
     score_batch_size: int = 64
     instruction: str = ""
+    device: str = "auto"
+    precision: str = "auto"
     threads: int = 1
 
 
@@ -51,7 +53,7 @@ def sample_budgets(*, model: Path, data: Path, run: str, dataset: str, out: Path
     from rlv.models import load_model
     from rlv.rollouts import write_parquet_atomic
     set_threads(params.threads)
-    policy, tokenizer = load_model(model)
+    policy, tokenizer = load_model(model, **placement(params))
     frame = sample_under_budgets(policy, tokenizer, pd.read_parquet(data), params.budgets, params.num_samples,
                                  params.temperature, params.forced_tokens, params.answer_phrase, params.batch_size,
                                  params.seed, params.instruction, params.score_batch_size, run, dataset, log)
@@ -76,12 +78,15 @@ def sequential_tables(*, scores: list[Path], strategies_out: Path, ratios_out: P
 
     from rlv.analysis.sequential import adaptive_table, ratio_table, render_ratios, strategy_table
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
+    from rlv.tasks.grading import answers_equal
     scored = {frame["run"].iloc[0]: frame for frame in map(pd.read_parquet, scores)}
-    boot = {"num_bootstrap": params.num_bootstrap, "confidence": params.confidence, "seed": params.seed}
+    # votes count answers the grader judges equal as one candidate
+    boot = {"num_bootstrap": params.num_bootstrap, "confidence": params.confidence, "seed": params.seed,
+            "equivalent": answers_equal}
     table = strategy_table(scored, params.strategies, **boot)
     ratios = ratio_table(scored, table, params.base_run, params.verifier_run, params.strategies, **boot)
     write_parquet_atomic(table, strategies_out)
     write_parquet_atomic(ratios, ratios_out)
     write_text_atomic(render_ratios(ratios, table, params.labels, params.num_samples, params.dataset), table_out)
-    write_parquet_atomic(adaptive_table(scored, params.thresholds), adaptive_out)
+    write_parquet_atomic(adaptive_table(scored, params.thresholds, equivalent=answers_equal), adaptive_out)
     log(f"wrote {table_out}: ratios " + ", ".join(f"{r.budget}: {r.ratio:.2f}" for r in ratios.itertuples()))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlv.pipeline.provenance import record
-from rlv.pipeline.stages import log, set_threads
+from rlv.pipeline.stages import log, placement, set_threads
 from rlv.training.params import RLParams
 
 
@@ -28,6 +28,8 @@ class VerifierParams:
     batch_size: int
     learning_rate: float
     seed: int
+    device: str = "auto"
+    precision: str = "auto"  # bf16: fp32 weights, bf16 compute under autocast
     threads: int = 1
 
 
@@ -42,9 +44,11 @@ def train(*, base: Path, data: Path, run: str, out: Path, rollouts: Path, checkp
           params: RLParams) -> None:
     import pandas as pd
 
-    from rlv.training.run import run_training
+    from rlv.training.run import is_main_process, run_training
     checkpoint_dir = checkpoints or f"{str(out).rstrip('/')}.checkpoints"
     metrics = run_training(base, pd.read_parquet(data), params, run, out, rollouts, checkpoint_dir, log)
+    if not is_main_process():  # the other processes of a multi-process run write nothing
+        return
     record(out, train, params, params.seed)
     last = metrics.tail(1).to_dict("records")[0] if len(metrics) else {}
     shown = ", ".join(f"{key} {last[key]:.4g}" for key in ("reward", "verifier/loss", "verifier/accuracy") if key in last)
@@ -53,15 +57,16 @@ def train(*, base: Path, data: Path, run: str, out: Path, rollouts: Path, checkp
 
 def train_verifier(*, base: Path, rollouts: Path, run: str, out: Path, params: VerifierParams) -> None:
     from rlv.baselines.separate_verifier import train_separate_verifier
-    from rlv.models import load_model
+    from rlv.models import autocast, load_model
     from rlv.rollouts import TRAIN_COLUMNS, read_rollouts
     set_threads(params.threads)
-    model, tokenizer = load_model(base)
+    where = placement(params)  # fp32 weights on the device; bf16 computes under autocast
+    model, tokenizer = load_model(base, device=where["device"])
     frame = read_rollouts(rollouts, TRAIN_COLUMNS)
     log(f"separate verifier: {len(frame)} rollouts of {rollouts} (share correct {frame['label'].mean():.3f}), "
         f"{params.steps} steps of {params.batch_size}")
     history = train_separate_verifier(model, tokenizer, frame, params.steps, params.batch_size,
-                                      params.learning_rate, params.seed, log)
+                                      params.learning_rate, params.seed, log, lambda: autocast(**where))
     save_verifier(out, run, model, tokenizer, history, lambda staging: record(staging, train_verifier, params,
                                                                               params.seed))
     log(f"saved the separate verifier to {out}")
@@ -69,16 +74,17 @@ def train_verifier(*, base: Path, rollouts: Path, run: str, out: Path, params: V
 
 def train_verifier_head(*, base: Path, rollouts: Path, run: str, out: Path, params: HeadParams) -> None:
     from rlv.baselines.verifier_heads import HeadVerifier, save_head, train_verifier_head as train_head
-    from rlv.models import load_model
+    from rlv.models import autocast, load_model
     from rlv.rollouts import TRAIN_COLUMNS, read_rollouts
     set_threads(params.threads)
-    model, tokenizer = load_model(base)
+    where = placement(params)  # fp32 weights on the device; bf16 computes under autocast
+    model, tokenizer = load_model(base, device=where["device"])
     verifier = HeadVerifier(model, params.form)
     frame = read_rollouts(rollouts, TRAIN_COLUMNS)
     log(f"{params.form} verifier head: {len(frame)} rollouts of {rollouts} (share correct "
         f"{frame['label'].mean():.3f}), {params.steps} steps of {params.batch_size}")
     history = train_head(verifier, tokenizer, frame, params.steps, params.batch_size, params.learning_rate,
-                         params.seed, log)
+                         params.seed, log, lambda: autocast(**where))
     save_verifier(out, run, model, tokenizer, history, lambda staging: (
         save_head(verifier, staging), record(staging, train_verifier_head, params, params.seed)))
     log(f"saved the {params.form} verifier head to {out}")
