@@ -30,6 +30,16 @@ rollout store) is the same code path.
 
 With verify_coef = 0 the mixin still stores rollouts but adds nothing to the loss, so a base RL run and an
 RL^V run differ in that one number.
+
+lambda means the same for every trainer: L = L_RL + lambda * s * L_verify, where s puts L_verify in GRPO's units,
+the paper's reference. GRPO's loss weighs each completion token by its reduction (a mean over tokens) times the
+rollout's group-normalized advantage; another method's loss has its own reduction (TRL's RLOO sums a rollout's
+token log-probs, about one completion length more) and its own advantage scale (raw leave-one-out differences,
+Monte Carlo value differences). s = sum over tokens of the method's weight x |its advantage|, over the same sum for
+GRPO's loss on the same rollouts (group-normalized rewards, `reference_advantages`, the same reduction; a mean over
+tokens for RLOO): per batch, exactly 1 for GRPO. So at one lambda the verification term's gradient is about the
+same fraction of the RL term's for every method (tested: within a factor of 2 for GRPO, RLOO, LOOP and VinePPO);
+s is logged as verifier/scale.
 """
 
 from __future__ import annotations
@@ -73,6 +83,7 @@ class VerificationMixin:
         local = slice(self.accelerator.process_index * len(inputs), (self.accelerator.process_index + 1) * len(inputs))
         rewards = self._batch_rewards[local]
         output["verification_labels"] = (rewards >= 0.5).float()
+        output["reference_advantages"] = group_normalized(self._batch_rewards, self.num_generations)[local]
         if self.model.training and self.rollout_store is not None:
             self._store_rollouts(inputs, rewards, output)
         return output
@@ -116,9 +127,29 @@ class VerificationMixin:
         mode = "train" if self.model.training else "eval"
         scaled = self.loss_is_scaled_for_ga and mode == "train"
         normalizer = self.current_gradient_accumulation_steps if scaled else 1.0
+        scale = self._verify_scale(inputs)
         self._metrics[mode]["verifier/loss"].append(verify_loss.item())
         self._metrics[mode]["verifier/accuracy"].append(verify_accuracy.item())
-        return loss + self.verify_coef * verify_loss / normalizer
+        self._metrics[mode]["verifier/scale"].append(scale)
+        return loss + self.verify_coef * scale * verify_loss / normalizer
+
+    # lambda's unit (see the module docstring): how this trainer's RL loss weighs a rollout's tokens
+    sums_tokens = False  # True where the RL loss sums a rollout's token log-probs (TRL's RLOO) instead of averaging
+
+    def _verify_scale(self, inputs) -> float:
+        """s: the RL loss's total |advantage| weight over its tokens, over that of GRPO's loss (its group-normalized
+        rewards, the same reduction) on the same rollouts; 1 for GRPO itself, and where no rollout has an
+        advantage (every group's rewards equal: no RL gradient to compare with)."""
+        mask = inputs["completion_mask"].float()
+        advantages = inputs["advantages"]
+        advantages = advantages if advantages.dim() == 2 else advantages[:, None].expand_as(mask)
+        reference = inputs["reference_advantages"][:, None].expand_as(mask)
+        if self.sums_tokens:  # per rollout: the sum of its tokens; GRPO's dapo/bnpo reference: the mean over tokens
+            own, ref = (advantages.abs() * mask).sum() / mask.size(0), (reference.abs() * mask).sum() / mask.sum()
+        else:  # the same token weights on both sides (GRPO's loss_type), which cancel but for `grpo`'s per-rollout mean
+            weights = mask / mask.sum(1, keepdim=True).clamp(min=1) if self.loss_type == "grpo" else mask
+            own, ref = (advantages.abs() * weights).sum(), (reference.abs() * weights).sum()
+        return 1.0 if float(ref) < 1e-8 else float(own / ref)
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
                                            compute_entropy=False, compute_aux_loss=False, **multimodal):
@@ -180,12 +211,24 @@ class VerificationMixin:
             return forward_logits(self.accelerator.unwrap_model(model), batch, last_only=True)[:, -1]
 
 
+def group_normalized(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """GRPO's advantages of the whole (gathered) batch: each reward minus its group's mean, over the group's standard
+    deviation (+1e-4, as TRL); groups are consecutive runs of `group_size` rollouts of one prompt."""
+    groups = rewards.view(-1, group_size)
+    return ((groups - groups.mean(1, keepdim=True)) / (groups.std(1, keepdim=True) + 1e-4)).view(-1)
+
+
 class GRPOVerifierTrainer(VerificationMixin, GRPOTrainer):
-    """GRPO^V (GRPO when verify_coef = 0)."""
+    """GRPO^V (GRPO when verify_coef = 0): lambda in its own units, the paper's definition (scale 1)."""
+
+    def _verify_scale(self, inputs) -> float:
+        return 1.0
 
 
 class RLOOVerifierTrainer(VerificationMixin, RLOOTrainer):
-    """Leave-one-out PPO^V (leave-one-out PPO when verify_coef = 0)."""
+    """RLOO^V (TRL's RLOO, REINFORCE with a leave-one-out baseline, when verify_coef = 0)."""
+
+    sums_tokens = True
 
 
 class VinePPOVerifierTrainer(VinePPOMixin, VerificationMixin, GRPOTrainer):

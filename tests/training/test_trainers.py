@@ -58,5 +58,50 @@ def test_joint_loss_is_rl_loss_plus_lambda_times_hand_verification_loss(kind, fu
         target = yes if inputs["verification_labels"][row] == 1 else no
         losses.append(-logprobs[target].item())
     hand = sum(losses) / len(losses)
-    assert joint - rl_only == pytest.approx(0.7 * hand, rel=1e-4)
+    scale = trainer._verify_scale(inputs)  # 1 for GRPO: the paper's definition
+    assert (scale == 1.0) == (kind == "grpo")
+    assert joint - rl_only == pytest.approx(0.7 * scale * hand, rel=1e-4)
     assert set(inputs["verification_labels"].tolist()) <= {0.0, 1.0}
+
+
+def test_rloos_scale_is_its_token_sum_and_advantages_over_grpos_by_hand(tiny, problems, tmp_path):
+    from rlv.training.trainers import group_normalized
+    trainer, _ = make_trainer("rloo", tiny, problems, tmp_path)
+    trainer.model.train()
+    inputs = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
+    lengths = inputs["completion_mask"].sum(1).double()
+    rewards = trainer._batch_rewards.double()
+    groups = rewards.view(-1, 4)
+    leave_one_out = (groups - (groups.sum(1, keepdim=True) - groups) / 3).view(-1)  # RLOO's raw advantages
+    normalized = group_normalized(rewards, 4)
+    assert torch.allclose(inputs["advantages"].double(), leave_one_out, atol=1e-6)
+    own = (lengths * leave_one_out.abs()).sum() / len(lengths)  # a sum over each rollout's tokens, mean over rollouts
+    reference = (lengths * normalized.abs()).sum() / lengths.sum()  # GRPO's mean over the batch's tokens
+    assert trainer._verify_scale(inputs) == pytest.approx(float(own / reference), rel=1e-5)
+
+
+def gradient_norms(trainer, inputs):
+    """|grad L_RL| and |grad lambda s L_verify| on one batch (the second as the joint loss's minus the first's)."""
+    grads = []
+    for coef in (0.0, 1.0):
+        trainer.verify_coef = coef
+        trainer.model.zero_grad(set_to_none=True)
+        trainer._compute_loss(trainer.model, inputs).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in trainer.model.parameters() if p.grad is not None]))
+    return grads[0].norm().item(), (grads[1] - grads[0]).norm().item()
+
+
+def test_lambda_weighs_the_verification_term_alike_for_every_trainer(tiny, problems, tmp_path):
+    """At the same lambda, |grad lambda L_verify| / |grad L_RL| on one batch is within a factor of 2 across the
+    trainers (without the scale it is 13.6 for GRPO, 2.0 for RLOO and 24.0 for VinePPO on this batch)."""
+    from rlv.training.trainers import TRAINERS
+    ratios = {}
+    for kind in [k for k in ("grpo", "rloo", "loop", "vineppo") if k in TRAINERS]:
+        trainer, _ = make_trainer(kind, tiny, problems, tmp_path / kind, prompts_per_step=4, num_generations=8)
+        trainer.model.train()
+        trainer.current_gradient_accumulation_steps = 1  # train() sets it; the loss divides by it
+        torch.manual_seed(0)
+        inputs = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
+        rl, verify = gradient_norms(trainer, inputs)
+        ratios[kind] = verify / rl
+    assert max(ratios.values()) <= 2 * min(ratios.values()), ratios
