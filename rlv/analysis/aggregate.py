@@ -22,6 +22,12 @@ it lands in G, uniform tie-breaking plus the symmetry of a uniform subset under 
 G make every item of G equally likely to be the winner, so the expected correctness is the mean
 correctness of G. Summing weight * (group mean) over G gives exactly P(max in G) * mean(G).
 
+Best-of-n among answered samples (`best_of_n_answered:COL`, the paper's variant): plain best-of-n may pick a
+sample that wrote no answer (a high p(Yes) on an unfinished solution). The variant ranks every sample without an
+answer below every answered one before the same computation (for p(Yes), the same as scoring those samples 0,
+up to answered samples scored exactly 0), so a subset picks its best answered sample and scores 0 only when none
+of its samples has an answer. Reported beside plain best-of-n, never in its place.
+
 Voting: each subset sums a weight per candidate answer (no-answer samples do not vote); the candidates
 with the maximal total win (exact float equality counts as a tie), and the subset scores the
 fraction of tied winners that are correct, i.e. the expected value of uniform tie-breaking. A subset
@@ -68,7 +74,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-STRATEGIES = ("pass_at_n", "majority", "best_of_n", "weighted_vote")
+STRATEGIES = ("pass_at_n", "majority", "best_of_n", "best_of_n_answered", "weighted_vote")
 _VOTE_GATHER_CELLS = 1 << 14  # problems per vote chunk: bound on (problem, subset, member) cells
 _VOTE_TABLE_CELLS = 1 << 20  # and on (problem, subset, answer) cells
 _PLAIN_INT = re.compile(r"\s*-?\d+\s*")
@@ -93,6 +99,16 @@ def best_of_n(scores: np.ndarray, correct: np.ndarray, k: int) -> np.ndarray:
     if not 1 <= k <= n:
         raise ValueError(f"need 1 <= k <= n, got n={n} k={k}")
     return tied_correct @ _max_rank_weights(n, k)
+
+
+def answered_first(scores: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """Scores with every unanswered sample moved below every answered one (best_of_n_answered, module docstring):
+    answered samples keep their score, unanswered ones all get one value below the lowest finite score."""
+    scores, answered = np.asarray(scores, dtype=float), np.asarray(answered, dtype=bool)
+    if not np.isfinite(scores[answered]).all():
+        raise ValueError("best_of_n needs finite scores")
+    floor = (scores[answered].min() if answered.any() else 0.0) - 1.0
+    return np.where(answered, scores, floor)
 
 
 def tie_averaged_correctness(scores: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -331,9 +347,10 @@ def verifier_metrics(frame: pd.DataFrame, score_col: str = "p_yes", threshold: f
 
 def _parse_strategy(spec, columns):
     strategy, _, score = spec.partition(":")
-    needs_score = strategy in ("best_of_n", "weighted_vote")
+    needs_score = strategy in ("best_of_n", "best_of_n_answered", "weighted_vote")
     if strategy not in STRATEGIES or needs_score != bool(score):
-        raise ValueError(f"unknown strategy {spec!r}; use pass_at_n, majority, best_of_n:COL or weighted_vote:COL")
+        raise ValueError(f"unknown strategy {spec!r}; use pass_at_n, majority, best_of_n:COL, best_of_n_answered:COL "
+                         "or weighted_vote:COL")
     if score and score not in columns:
         raise ValueError(f"strategy {spec!r} needs score column {score!r}, not in the samples")
     return strategy, score
@@ -362,8 +379,9 @@ def sweep(
     bad_ns = [n for n in ns if not 1 <= n <= n_max]
     if bad_ns:
         raise ValueError(f"budgets {bad_ns} are outside 1..{n_max} (the pool size)")
-    tied = {score: tie_averaged_correctness(scores[score], correct) for strategy, score in parsed
-            if strategy == "best_of_n"}
+    tied = {(strategy, score): tie_averaged_correctness(
+                scores[score] if strategy == "best_of_n" else answered_first(scores[score], codes >= 0), correct)
+            for strategy, score in parsed if strategy in ("best_of_n", "best_of_n_answered")}
     rows = []
     for n in ns:
         # fixed streams per (seed, n): subsets and bootstrap resamples don't depend on the other requests
@@ -376,8 +394,8 @@ def sweep(
         for strategy, score in parsed:
             if strategy == "pass_at_n":
                 per_problem = pass_at_k(correct.sum(axis=1), n_max, n)
-            elif strategy == "best_of_n":
-                per_problem = tied[score] @ _max_rank_weights(n_max, n)
+            elif strategy in ("best_of_n", "best_of_n_answered"):
+                per_problem = tied[(strategy, score)] @ _max_rank_weights(n_max, n)
             else:
                 per_problem = voted[(strategy, score)]
             results.append((strategy, score, per_problem))

@@ -8,9 +8,16 @@ vote (lambda > 0) above majority vote (lambda = 0) by a margin whose seed interv
 
 Each row also carries the verifier's accuracy (p(Yes) > 0.5 against correctness, over every test sample) and
 problem-bootstrap intervals of pass@1 (from the sweep) and of that accuracy (problems resampled with
-replacement, accuracy = hits / samples of the resampled problems, percentile interval). `lambda_points`
-reduces the rows to one point per lambda: the mean over seeds with its seed t-interval when there are two or
-more seeds, else the single seed's problem-bootstrap interval.
+replacement, accuracy = hits / samples of the resampled problems, percentile interval). Threshold accuracy is a
+poor measure of a verifier on its own: with a miscalibrated p(Yes) (one below 0.5 on nearly every sample) it is
+about 1 - pass@1 whatever the verifier ranks, so it moves with the reasoner, not with verification. So each row
+also carries, from the same problem resamples (`verifier_intervals`): the balanced accuracy at the same threshold
+((true-positive rate + true-negative rate) / 2, 0.5 for a verifier that always says one thing), the pooled AUROC
+(Mann-Whitney, ties 1/2, over all samples: a resample repeats a problem's samples as often as it draws it) and the
+within-problem AUROC (the mean of per-problem AUROCs over the drawn problems with mixed outcomes, each counted
+as often as drawn), each with its percentile interval. `lambda_points` reduces the rows to one point per lambda
+for pass@1 and each verifier metric: the mean over seeds with its seed t-interval when there are two or more
+seeds, else the single seed's problem-bootstrap interval.
 """
 
 from __future__ import annotations
@@ -65,12 +72,69 @@ def verifier_accuracy_interval(scored: pd.DataFrame, num_bootstrap: int = 1000, 
     return float(sums.sum() / counts.sum()), float(np.quantile(resampled, tail)), float(np.quantile(resampled, 1 - tail))
 
 
+def _auroc_terms(scored: pd.DataFrame, threshold: float):
+    """Per problem (rows, in groupby order): positive and negative sample counts by score group (columns, ascending
+    score), and the verdict hits among positives and negatives at the threshold."""
+    scores = scored["p_yes"].to_numpy(dtype=float)
+    correct = scored["correct"].to_numpy(dtype=bool)
+    problems, problem = np.unique(scored["problem_id"].to_numpy(), return_inverse=True)
+    groups, group = np.unique(scores, return_inverse=True)
+    positive, negative = np.zeros((len(problems), len(groups))), np.zeros((len(problems), len(groups)))
+    np.add.at(positive, (problem[correct], group[correct]), 1.0)
+    np.add.at(negative, (problem[~correct], group[~correct]), 1.0)
+    says_yes = scores > threshold
+    true_positive = np.bincount(problem, weights=(says_yes & correct).astype(float), minlength=len(problems))
+    true_negative = np.bincount(problem, weights=(~says_yes & ~correct).astype(float), minlength=len(problems))
+    return positive, negative, true_positive, true_negative
+
+
+def _weighted_auroc(positive: np.ndarray, negative: np.ndarray) -> np.ndarray:
+    """AUROC per row of (R, K) positive and negative weights by ascending score group: P(positive > negative) with
+    ties 1/2 (NaN where a class has no weight)."""
+    below = np.cumsum(negative, axis=1) - negative
+    pairs = positive.sum(axis=1) * negative.sum(axis=1)
+    wins = (positive * (below + 0.5 * negative)).sum(axis=1)
+    return np.divide(wins, pairs, out=np.full(len(pairs), math.nan), where=pairs > 0)
+
+
+def verifier_intervals(scored: pd.DataFrame, num_bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0,
+                       threshold: float = 0.5) -> dict[str, tuple[float, float, float]]:
+    """(value, low, high) of the verifier's balanced accuracy, pooled AUROC and within-problem AUROC (module
+    docstring), the intervals over the same problem resamples as `verifier_accuracy_interval`'s."""
+    positive, negative, true_positive, true_negative = _auroc_terms(scored, threshold)
+    num_problems = len(positive)
+    draws = np.random.default_rng(seed).integers(0, num_problems, size=(num_bootstrap, num_problems))
+    counts = np.zeros((num_bootstrap + 1, num_problems))
+    counts[0] = 1.0  # row 0: the sample itself
+    np.add.at(counts, (np.arange(1, num_bootstrap + 1)[:, None], draws), 1.0)
+    num_positive, num_negative = positive.sum(axis=1), negative.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        balanced = 0.5 * (counts @ true_positive / (counts @ num_positive)
+                          + counts @ true_negative / (counts @ num_negative))
+        pooled = _weighted_auroc(counts @ positive, counts @ negative)
+        per_problem = _weighted_auroc(positive, negative)
+        mixed = ~np.isnan(per_problem)
+        within = (counts[:, mixed] @ per_problem[mixed]) / counts[:, mixed].sum(axis=1)
+    tail = (1 - confidence) / 2
+    out = {}
+    for name, values in (("balanced accuracy", balanced), ("AUROC pooled", pooled), ("AUROC within", within)):
+        resampled = values[1:][np.isfinite(values[1:])]
+        low, high = np.quantile(resampled, [tail, 1 - tail]) if len(resampled) else (math.nan, math.nan)
+        out[name] = (float(values[0]), float(low), float(high))
+    return out
+
+
+VERIFIER_INTERVAL_METRICS = ("balanced accuracy", "AUROC pooled", "AUROC within")
+
+
 def arm_rows(arms: list[Arm], sweep: pd.DataFrame, verifier: pd.DataFrame, scored: dict[str, pd.DataFrame],
              train_seconds: dict[str, float], num_bootstrap: int = 1000, confidence: float = 0.95,
              seed: int = 0) -> pd.DataFrame:
     """One row per arm of one base with every table metric: `sweep` and `verifier` are the base's tables on the
     dataset, `scored` maps an arm's run to its scored samples (problem_id, correct, p_yes) where it has them, and
-    `train_seconds` to the wall seconds of its RL job where it was timed."""
+    `train_seconds` to the wall seconds of its RL job where it was timed. From the scored samples: the verifier's
+    balanced accuracy and the problem-bootstrap intervals of threshold and balanced accuracy and of both AUROCs
+    (NaN for an arm without them); the AUROCs' points are the verifier table's."""
     n_max = int(sweep["n"].max())
     rows = []
     for arm in arms:
@@ -78,6 +142,8 @@ def arm_rows(arms: list[Arm], sweep: pd.DataFrame, verifier: pd.DataFrame, score
         v = verifier[verifier["run"] == run].set_index("score")
         accuracy_interval = (verifier_accuracy_interval(scored[run], num_bootstrap, confidence, seed)[1:]
                              if run in scored else (math.nan, math.nan))
+        intervals = (verifier_intervals(scored[run], num_bootstrap, confidence, seed) if run in scored
+                     else dict.fromkeys(VERIFIER_INTERVAL_METRICS, (math.nan, math.nan, math.nan)))
         rows.append({
             "base": arm.base, "design": arm.design, "verify_coef": arm.verify_coef, "seed": arm.seed, "run": run,
             "n_max": n_max,
@@ -88,6 +154,7 @@ def arm_rows(arms: list[Arm], sweep: pd.DataFrame, verifier: pd.DataFrame, score
             "weighted log-prob": _at(sweep, run, "weighted_vote", "mean_logprob", n_max),
             "pass@N": _at(sweep, run, "pass_at_n", "", n_max),
             "verifier accuracy": float(v.loc["p_yes", "accuracy"]),
+            "balanced accuracy": intervals["balanced accuracy"][0],
             "AUROC pooled": float(v.loc["p_yes", "auroc_pooled"]),
             "AUROC within": float(v.loc["p_yes", "auroc_within"]),
             "log-prob AUROC within": float(v.loc["mean_logprob", "auroc_within"]),
@@ -95,12 +162,14 @@ def arm_rows(arms: list[Arm], sweep: pd.DataFrame, verifier: pd.DataFrame, score
             "pass@1 low": _at(sweep, run, "pass_at_n", "", 1, "ci_low"),
             "pass@1 high": _at(sweep, run, "pass_at_n", "", 1, "ci_high"),
             "verifier accuracy low": accuracy_interval[0], "verifier accuracy high": accuracy_interval[1],
+            **{f"{metric} {end}": intervals[metric][k] for metric in VERIFIER_INTERVAL_METRICS
+               for k, end in ((1, "low"), (2, "high"))},
         })
     return pd.DataFrame(rows)
 
 
 METRICS = ["pass@1", "majority", "weighted p(Yes)", "best-of-N p(Yes)", "weighted log-prob", "pass@N",
-           "verifier accuracy", "AUROC pooled", "AUROC within", "log-prob AUROC within", "train s"]
+           "verifier accuracy", "balanced accuracy", "AUROC pooled", "AUROC within", "log-prob AUROC within", "train s"]
 
 
 def mean_ci(values) -> tuple[float, float]:
@@ -149,8 +218,10 @@ def render_table(designs: list[Design], num_seeds: int, rows: pd.DataFrame, name
              f"Generated by the `design_table` rule from the pipeline's own outputs (`snakemake --cores all "
              f"{name}`). Test split of the default task family of each base; N = {n_max} samples per problem; "
              f"cells are {spread}. Votes and pass@N at N = N_max; verifier accuracy = share of samples whose "
-             "verdict p(Yes) > 0.5 matches their correctness; AUROC within = over problems with mixed "
-             "outcomes; `train s` = wall seconds of the RL job.", "", "## Designs", ""]
+             "verdict p(Yes) > 0.5 matches their correctness (about 1 - pass@1 when p(Yes) is miscalibrated); "
+             "balanced accuracy = the mean of its true-positive and true-negative rates (0.5 for a constant verdict); "
+             "AUROC within = over problems with mixed outcomes; `train s` = wall seconds of the RL job.", "",
+             "## Designs", ""]
     for design in designs:
         lines.append(f"- **{design.name}** (base `{design.base}`"
                      + (f", RL overrides {design.rl}" if design.rl else "") + f"): {design.rationale}")
@@ -158,7 +229,8 @@ def render_table(designs: list[Design], num_seeds: int, rows: pd.DataFrame, name
               "|---|---|" + "---|" * len(METRICS)]
     for (base, design, coef), arms in rows.groupby(["base", "design", "verify_coef"], dropna=False, sort=False):
         label = f"{design} ({base})" if coef != coef else design
-        cells = [_cell(*mean_ci(arms[m]), digits=0 if m == "train s" else 3) for m in METRICS]
+        cells = [_cell(*mean_ci(arms[m] if m in arms else [math.nan]), digits=0 if m == "train s" else 3)
+                 for m in METRICS]
         lines.append(f"| {label} | {'' if coef != coef else f'{coef:g}'} | " + " | ".join(cells) + " |")
     lines += ["", "## Verdict against the target", "",
               "Target: within-problem AUROC of p(Yes) >= 0.7 and weighted vote by p(Yes) (lambda > 0) above majority "
@@ -182,19 +254,24 @@ def best_design(verdicts: pd.DataFrame) -> str:
     return verdicts.loc[verdicts["gain"].map(lambda gain: gain[0]).idxmax(), "design"]
 
 
+LAMBDA_METRICS = ("pass@1", "verifier accuracy", "balanced accuracy", "AUROC pooled", "AUROC within")
+
+
 def lambda_points(rows: pd.DataFrame) -> pd.DataFrame:
-    """One point per lambda (arms of every design; the warm start excluded): pass@1 and verifier accuracy, each
-    with an interval. Two or more seeds: mean over seeds ± the 95% t-interval's half-width ("seeds"); one seed:
-    that arm's values with their problem-bootstrap intervals ("problems")."""
+    """One point per lambda (arms of every design; the warm start excluded): pass@1, threshold and balanced
+    accuracy, pooled and within-problem AUROC, each with an interval. Two or more seeds: mean over seeds ± the 95%
+    t-interval's half-width ("seeds"); one seed: that arm's values with their problem-bootstrap intervals
+    ("problems"). A metric the rows lack is NaN."""
     out = []
     for coef, arms in rows[rows["verify_coef"].notna()].groupby("verify_coef", sort=True):
         point = {"verify_coef": float(coef), "seeds": len(arms), "interval": "seeds" if len(arms) > 1 else "problems"}
-        for metric in ("pass@1", "verifier accuracy"):
+        for metric in LAMBDA_METRICS:
+            column = lambda name: arms[name] if name in arms else pd.Series([math.nan] * len(arms))  # noqa: E731
             if len(arms) > 1:
-                mean, half = mean_ci(arms[metric])
+                mean, half = mean_ci(column(metric))
                 low, high = mean - half, mean + half
             else:
-                mean, low, high = (float(arms[column].iloc[0]) for column in (metric, f"{metric} low", f"{metric} high"))
+                mean, low, high = (float(column(name).iloc[0]) for name in (metric, f"{metric} low", f"{metric} high"))
             point.update({metric: mean, f"{metric} low": low, f"{metric} high": high})
         out.append(point)
     return pd.DataFrame(out)

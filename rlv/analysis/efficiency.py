@@ -18,6 +18,20 @@ that stay on one side of a do not matter. The other undefined cases, each NaN wi
     at least N_max / N_RLV(a) (column `ratio_at_least`);
   - the curve is already above a at the smallest measured N: the crossing lies below it, unmeasured, so
     the ratio is at most n_min / N_RLV(a) (column `ratio_at_most`).
+A bound is reported as a bound: it says where the crossing is not, never how large the ratio is (a base curve
+that plateaus 0.003 below the level gives "> N_max / N" as readily as one that is far below).
+
+Uncertainty (`ratio_intervals`). The ratio is read off two curves estimated on the same test problems, so its
+interval resamples problems: per-problem values of each strategy at every measured N (`per_problem_curves`: the
+sweep's estimators with the sweep's subsets, so their means are the sweep's accuracies), B paired resamples of
+the problems with replacement (one draw of problem indices shared by both runs and every N), and in each
+resample both curves, the level a* (RL^V's resampled accuracy at the level's N) and the ratio at a* are
+recomputed. A resample where the base never reaches a* counts as +inf (its ratio exceeds every finite one,
+which is at most N_max / N_RLV), one where the base starts above a* as 0 (below every finite one); one where a
+curve crosses a* more than once has no ratio and is left out (`resamples_defined` counts the others). The
+interval is the percentile interval (inverted CDF, no interpolation, so infinite ends stay infinite). Several
+levels are read at once, and a claim takes the best of them, so the intervals are simultaneous by Bonferroni:
+each level's interval has confidence 1 - (1 - confidence) / L over the L levels (column `ci_confidence`).
 """
 
 from __future__ import annotations
@@ -27,6 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from rlv.analysis.aggregate import (Equivalence, answered_first, best_of_n, encode_answers, pass_at_k, subset_indices,
+                                    votes)
 
 
 @dataclass(frozen=True)
@@ -106,4 +123,79 @@ def compute_ratios(sweep: pd.DataFrame, dataset: str, base_run: str, verifier_ru
                 "ratio_at_most": base["n"].iloc[0] / at_verifier.n if defined and at_base.side == "above" else math.nan,
                 "reason": "; ".join(reasons),
             })
+    return pd.DataFrame(rows)
+
+
+def per_problem_curves(scored: pd.DataFrame, spec: str, ns: list[int], num_subsets: int = 200, seed: int = 0,
+                       equivalent: Equivalence | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """((P, len(ns)) per-problem values of one strategy at each n, the problem ids), by problem id. The estimators
+    and the vote subsets are the sweep's (rlv.analysis.aggregate.sweep with the same num_subsets and seed), so each
+    column averages to the sweep's accuracy at that n; votes count answers equal under `equivalent` as one."""
+    strategy, score = parse_strategy(spec)
+    codes, correct, problem_ids = encode_answers(scored, equivalent)
+    n_max = codes.shape[1]
+    pool = scored.sort_values(["problem_id", "sample"])
+    scores = pool[score].to_numpy(dtype=float).reshape(-1, n_max) if score else None
+    values = np.empty((len(problem_ids), len(ns)))
+    for j, n in enumerate(ns):
+        if strategy == "pass_at_n":
+            values[:, j] = pass_at_k(correct.sum(axis=1), n_max, n)
+        elif strategy == "best_of_n":
+            values[:, j] = best_of_n(scores, correct, n)
+        elif strategy == "best_of_n_answered":
+            values[:, j] = best_of_n(answered_first(scores, codes >= 0), correct, n)
+        elif strategy in ("majority", "weighted_vote"):
+            weights = None if strategy == "majority" else (np.exp(scores) if score.endswith("logprob") else scores)
+            subsets = subset_indices(n_max, n, num_subsets, np.random.default_rng((seed, n, 0)))
+            values[:, j] = votes(codes, [weights], correct, subsets)[0]
+        else:
+            raise ValueError(f"no per-problem values for strategy {spec!r}")
+    return values, problem_ids
+
+
+def _ordered_ratio(at_base: Crossing, at_verifier: Crossing) -> float:
+    """The ratio for ordering resamples: N_base / N_RLV, +inf where the base never reaches the level, 0 where it
+    starts above it, NaN where a curve is not monotone at the level (module docstring)."""
+    if math.isnan(at_verifier.n):
+        return math.nan
+    if at_base.side == "below":
+        return math.inf
+    if at_base.side == "above":
+        return 0.0
+    return at_base.n / at_verifier.n
+
+
+def ratio_intervals(ns: list[int], base_values: np.ndarray, verifier_values: np.ndarray, num_bootstrap: int = 1000,
+                    confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Per level (RL^V's accuracy at each measured N): the compute ratio as `compute_ratios` reads it off the two
+    mean curves, and its simultaneous percentile bootstrap interval over problems (module docstring). `base_values`
+    and `verifier_values` are (P, len(ns)) per-problem values on the same problems in the same order."""
+    base_values, verifier_values = np.asarray(base_values, dtype=float), np.asarray(verifier_values, dtype=float)
+    if base_values.shape != verifier_values.shape or base_values.shape[1] != len(ns):
+        raise ValueError(f"need two (problems, {len(ns)}) arrays of the same shape, got {base_values.shape} and "
+                         f"{verifier_values.shape}")
+    num_problems, levels = base_values.shape
+    draws = np.random.default_rng(seed).integers(0, num_problems, size=(num_bootstrap, num_problems))
+    counts = np.zeros((num_bootstrap, num_problems))
+    np.add.at(counts, (np.arange(num_bootstrap)[:, None], draws), 1.0)
+    base_curves, verifier_curves = counts @ base_values / num_problems, counts @ verifier_values / num_problems
+    level_confidence = 1 - (1 - confidence) / levels
+    base, verifier = base_values.mean(axis=0), verifier_values.mean(axis=0)
+    rows = []
+    for j, level_n in enumerate(ns):
+        target = verifier[j]
+        at_verifier, at_base = samples_to_reach(ns, verifier, target), samples_to_reach(ns, base, target)
+        defined = not math.isnan(at_verifier.n)
+        resampled = np.array([_ordered_ratio(samples_to_reach(ns, b, v[j]), samples_to_reach(ns, v, v[j]))
+                              for b, v in zip(base_curves, verifier_curves)])
+        kept = resampled[~np.isnan(resampled)]
+        low, high = (np.quantile(kept, [(1 - level_confidence) / 2, (1 + level_confidence) / 2], method="inverted_cdf")
+                     if len(kept) else (math.nan, math.nan))
+        reasons = [f"{name}: {c.why}" for name, c in (("RL^V", at_verifier), ("base", at_base)) if c.why]
+        rows.append({"level_n": int(level_n), "target_accuracy": float(target), "n_base": at_base.n,
+                     "n_verifier": at_verifier.n, "ratio": at_base.n / at_verifier.n,
+                     "ratio_at_least": ns[-1] / at_verifier.n if defined and at_base.side == "below" else math.nan,
+                     "ratio_at_most": ns[0] / at_verifier.n if defined and at_base.side == "above" else math.nan,
+                     "ci_low": float(low), "ci_high": float(high), "ci_confidence": level_confidence,
+                     "resamples_defined": len(kept), "num_bootstrap": num_bootstrap, "reason": "; ".join(reasons)})
     return pd.DataFrame(rows)

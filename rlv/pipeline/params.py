@@ -130,11 +130,14 @@ class StageParams:
         }[figure]()
 
     def summary_params(self) -> dict:
-        """`rlv summary`: labels, the N of its tables, and the claims' comparisons and bootstrap."""
+        """`rlv summary`: labels, the N of its tables, and the claims' comparisons, the prompted judge's pseudo-run
+        (where the config has one: the ">20%" reading against base RL + judge), the sweep's vote subsets (the compute
+        ratio's per-problem curves) and bootstrap."""
         sweep, scaling = self.config["sweep"], self.parallel_scaling
+        judge = self.judge if self.judge and self.judge in self.scored_runs_on(scaling["dataset"]) else None
         claims = {"dataset": scaling["dataset"], "base_run": scaling["base_run"], "verifier_run": scaling["verifier_run"],
-                  **self.config["figures"].get("claims", {}), "num_bootstrap": sweep["num_bootstrap"],
-                  "confidence": sweep["confidence"], "seed": self.config["seed"]}
+                  **self.config["figures"].get("claims", {}), "judge_run": judge, "num_subsets": sweep["num_subsets"],
+                  "num_bootstrap": sweep["num_bootstrap"], "confidence": sweep["confidence"], "seed": self.config["seed"]}
         return {"labels": self.labels, "ns": [1, 4, 16, self.config["eval"]["num_samples"]], "claims": claims,
                 "provenance": {"config_digest": self.config_digest, "seed": self.config["seed"]}}
 

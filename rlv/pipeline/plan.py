@@ -269,9 +269,13 @@ class Plan(StageParams):
         return [spec["path"]] if spec["source"] != "synthetic" and spec.get("path") else []
 
     def comparison_scores(self) -> list[str]:
-        """Scored samples of the two runs compared on each dataset of eval.datasets (the claims' paired bootstrap)."""
+        """Scored samples of the two runs compared on each dataset of eval.datasets (the claims' paired bootstrap),
+        and the prompted judge's on the parallel-scaling dataset where the config has one (the ">20%" claim's
+        reading against base RL + judge)."""
+        judge = [f"results/rollouts/scored/{self.judge}/{self.scaling_dataset}.parquet"] if (
+            self.judge and self.judge in self.scored_runs_on(self.scaling_dataset)) else []
         return [f"results/rollouts/scored/{run}/{dataset}.parquet" for dataset in self.datasets
-                for run in dict.fromkeys(self.comparison_runs(dataset).values())]
+                for run in dict.fromkeys(self.comparison_runs(dataset).values())] + judge
 
     def _resource_spec(self, family: str) -> dict:
         resources = self.config["resources"]

@@ -116,6 +116,33 @@ def test_best_of_n_matches_brute_force_with_ties(seed, n):
         np.testing.assert_allclose(best_of_n(np.array(scores), np.array(corrects), k), expected, atol=1e-12)
 
 
+def brute_best_of_n_answered(scores, answers, correct, k):
+    """The top-scoring answered sample of each subset (uniform among ties); 0 where the subset has no answer."""
+    values = []
+    for s in itertools.combinations(range(len(scores)), k):
+        answered = [i for i in s if isinstance(answers[i], str)]  # None reads back from pandas as NaN
+        if not answered:
+            values.append(0.0)
+            continue
+        top = max(scores[i] for i in answered)
+        tied = [i for i in answered if scores[i] == top]
+        values.append(sum(correct[i] for i in tied) / len(tied))
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize("seed,n", CASES)
+def test_best_of_n_among_answered_samples_matches_brute_force(seed, n):
+    frame = random_pool(np.random.default_rng(200 + seed), 6, n)
+    scores, answers = per_problem_lists(frame, "p_yes"), per_problem_lists(frame, "answer")
+    corrects = per_problem_lists(frame, "correct")
+    result = sweep(frame, list(range(1, n + 1)), ["best_of_n_answered:p_yes", "best_of_n:p_yes"], num_bootstrap=10)
+    for k in range(1, n + 1):
+        expected = np.mean([brute_best_of_n_answered(s, a, c, k) for s, a, c in zip(scores, answers, corrects)])
+        at_k = result[result["n"] == k].set_index("strategy")["accuracy"]
+        assert at_k["best_of_n_answered"] == pytest.approx(expected, abs=1e-12)
+        assert at_k["best_of_n_answered"] >= at_k["best_of_n"] - 1e-12  # an unanswered sample is never right
+
+
 def test_best_of_n_all_tied_is_mean_correctness():
     correct = np.array([[True, False, False, True, False]])
     for k in range(1, 6):

@@ -114,3 +114,89 @@ def test_lambda_points_use_seed_intervals_with_seeds_and_problem_intervals_witho
     assert single["interval"] == "problems" and single["seeds"] == 1
     assert (single["pass@1 low"], single["pass@1 high"]) == pytest.approx((0.3, 0.6))
     assert (single["verifier accuracy low"], single["verifier accuracy high"]) == pytest.approx((0.55, 0.61))
+
+
+# --- the verifier beyond threshold accuracy: balanced accuracy and AUROCs with problem intervals
+
+def _scored(seed: int, problems: int = 12, samples: int = 4) -> pd.DataFrame:
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    correct = rng.random((problems, samples)) < rng.random((problems, 1))
+    p_yes = np.round(np.clip(0.3 + 0.3 * correct + rng.normal(0, 0.2, correct.shape), 0, 1), 1)  # ties
+    return pd.DataFrame({"problem_id": np.repeat([f"q{i:02d}" for i in range(problems)], samples),
+                         "correct": correct.ravel(), "p_yes": p_yes.ravel()})
+
+
+def test_verifier_intervals_against_a_brute_force_bootstrap():
+    """Each resample rebuilt as a frame of the drawn problems (a problem drawn twice appears twice, as two problems)
+    and measured by the aggregate's own AUROCs and by hand for the balanced accuracy."""
+    import numpy as np
+
+    from rlv.analysis.aggregate import auroc, within_problem_auroc
+    from rlv.analysis.designs import verifier_intervals
+    scored = _scored(3)
+    out = verifier_intervals(scored, num_bootstrap=150, confidence=0.9, seed=2)
+
+    def measure(frame):
+        yes, right = frame["p_yes"] > 0.5, frame["correct"]
+        balanced = 0.5 * ((yes & right).sum() / right.sum() + (~yes & ~right).sum() / (~right).sum())
+        return {"balanced accuracy": balanced, "AUROC pooled": auroc(frame["p_yes"].to_numpy(), right.to_numpy()),
+                "AUROC within": within_problem_auroc(frame, "p_yes")}
+    for name, value in measure(scored).items():
+        assert out[name][0] == pytest.approx(value)
+    problems = sorted(scored["problem_id"].unique())
+    draws = np.random.default_rng(2).integers(0, len(problems), size=(150, len(problems)))
+    by_hand = {name: [] for name in out}
+    for draw in draws:
+        frame = pd.concat([scored[scored["problem_id"] == problems[i]].assign(problem_id=f"{k}") for k, i in
+                           enumerate(draw)])
+        for name, value in measure(frame).items():
+            by_hand[name].append(value)
+    for name, values in by_hand.items():
+        values = np.array(values, dtype=float)
+        assert out[name][1:] == pytest.approx(tuple(np.quantile(values[np.isfinite(values)], [0.05, 0.95]))), name
+
+
+def test_a_verifier_that_always_says_no_has_threshold_accuracy_1_minus_pass_at_1_and_balanced_accuracy_one_half():
+    """p(Yes) 0.3 on every wrong sample and 0.4 on every right one: threshold accuracy is the share of wrong samples
+    (the reasoner's failure rate), balanced accuracy 0.5, and both AUROCs 1 (it ranks perfectly)."""
+    from rlv.analysis.designs import verifier_accuracy_interval, verifier_intervals
+    scored = pd.DataFrame({"problem_id": list("aaabbbccc"), "correct": [True, False, False] * 3,
+                           "p_yes": [0.4, 0.3, 0.3] * 3})
+    assert verifier_accuracy_interval(scored, 20)[0] == pytest.approx(2 / 3)
+    out = verifier_intervals(scored, 20)
+    assert out["balanced accuracy"] == pytest.approx((0.5, 0.5, 0.5))
+    assert out["AUROC pooled"] == pytest.approx((1, 1, 1)) and out["AUROC within"] == pytest.approx((1, 1, 1))
+
+
+def test_arm_rows_carry_the_verifier_metrics_with_problem_intervals():
+    arms = [Arm("plain", "warm start", None, None, "base"), Arm("plain", "a", 1.0, 0, "a_l1_s0")]
+    sweep, verifier = design_base_tables({"base": 0.3, "a_l1_s0": 0.5})
+    rows = arm_rows(arms, sweep, verifier, {"a_l1_s0": _scored(1)}, {}, num_bootstrap=200).set_index("run")
+    from rlv.analysis.designs import verifier_intervals
+    expected = verifier_intervals(_scored(1), 200)
+    for metric in ("balanced accuracy", "AUROC pooled", "AUROC within"):
+        assert (rows.loc["a_l1_s0", f"{metric} low"], rows.loc["a_l1_s0", f"{metric} high"]) == \
+            pytest.approx(expected[metric][1:])
+    assert rows.loc["a_l1_s0", "balanced accuracy"] == pytest.approx(expected["balanced accuracy"][0])
+    assert rows.loc["a_l1_s0", "AUROC pooled"] == 0.6  # the verifier table's point, as before
+    assert rows.loc["base", ["balanced accuracy", "AUROC pooled low"]].isna().all()  # not scored: no interval
+    text = render_table([DESIGN_A], 1, rows.reset_index())
+    assert "| balanced accuracy |" in text
+
+
+def test_lambda_points_carry_every_verifier_metric():
+    def arm(coef, seed, value):
+        row = {"design": "a", "verify_coef": coef, "seed": seed}
+        for metric in ("pass@1", "verifier accuracy", "balanced accuracy", "AUROC pooled", "AUROC within"):
+            row.update({metric: value, f"{metric} low": value - 0.1, f"{metric} high": value + 0.05})
+        return row
+    points = lambda_points(pd.DataFrame([arm(0.0, 0, 0.5), arm(1.0, 0, 0.6), arm(1.0, 1, 0.8)])).set_index("verify_coef")
+    assert points.loc[0.0, "AUROC within"] == 0.5 and points.loc[0.0, "AUROC within low"] == pytest.approx(0.4)
+    half = 12.706 * math.sqrt(0.02) / math.sqrt(2)  # two seeds, sd 0.1414
+    assert points.loc[1.0, "balanced accuracy"] == pytest.approx(0.7)
+    assert points.loc[1.0, "AUROC pooled high"] == pytest.approx(0.7 + half)
+    # rows without the new metrics (an older table) give NaN for them
+    old = lambda_points(pd.DataFrame([{"design": "a", "verify_coef": 1.0, "seed": 0, "pass@1": 0.5,
+                                       "pass@1 low": 0.4, "pass@1 high": 0.6}])).iloc[0]
+    assert math.isnan(old["AUROC within"]) and old["pass@1"] == 0.5

@@ -95,3 +95,18 @@ def test_the_test_configs_rule_params_are_the_json_they_always_were():
         '"prompts_per_step": 4, "seed": 0, "steps": 3, "temperature": 1.0, "train_levels": [1, 2, 3], '
         '"trainer": "grpo", "verify_coef": 1.0}')
     assert as_json(plan.score_params()) == '{"batch_size": 64, "instruction": ""}'
+
+
+def test_the_summary_receives_the_judges_samples_and_the_sweeps_subsets():
+    """With a judge in the config the summary's claims name its pseudo-run, the summary rule reads its scored
+    samples on the parallel-scaling dataset, and the compute ratio's curves use the sweep's vote subsets."""
+    plan = plan_of(".test/config/config.yaml")
+    claims = plan.summary_params()["claims"]
+    assert claims["judge_run"] == "grpo+judge" and claims["num_subsets"] == 50
+    assert "results/rollouts/scored/grpo+judge/test.parquet" in plan.comparison_scores()
+    assert len(plan.comparison_scores()) == len(set(plan.comparison_scores()))
+    config = yaml.safe_load((REPO / ".test/config/config.yaml").read_text())
+    del config["judge"]
+    without = Plan(config, searches_dir=REPO / "config" / "searches")
+    assert without.summary_params()["claims"]["judge_run"] is None
+    assert not any("+judge" in path for path in without.comparison_scores())
