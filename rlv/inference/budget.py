@@ -13,6 +13,10 @@ budget B and, where the reasoning has not ended by then, force an answer. Algori
 
        prompt | reasoning[:b] | phrase | continuation (<= forced_tokens, cut after end-of-turn)
 
+   A phrase that closes a reasoning block (R1's "\n</think>\n\nThe final answer is") is cut after its closing
+   tag for a sample whose reasoning[:b] already closed that block (it wrote "</think>" and went on): it gets the
+   rest of the phrase, as written, so the block is never closed twice (`phrase_for`).
+
    The budgets are prefixes of one generation, so the sample at budget b' > b extends the one at b: the same
    reasoning, continued. (In distribution this is what growing the budget of a running generation does.)
 3. Each (sample, budget) completion is graded and scored by the model itself: p("Yes") to the verification
@@ -28,6 +32,7 @@ seed reproduce the same rows. Backend: transformers only (no vLLM, no resumable 
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pandas as pd
 
@@ -49,6 +54,16 @@ def phrase_ids(tokenizer, phrase: str) -> list[int]:
     """Token ids of the forced-answer phrase as it follows a sentence of a solution: a phrase that opens with
     white space (e.g. R1's "\\n</think>\\n\\n...") as written, any other with one space before it."""
     return tokenizer.encode(phrase if phrase[:1].isspace() else " " + phrase, add_special_tokens=False)
+
+
+def phrase_for(tokenizer, reasoning: list[int], phrase: str) -> list[int]:
+    """The forced-answer phrase's ids after this reasoning: the whole phrase (`phrase_ids`), or, where the phrase
+    holds a closing tag (e.g. "</think>") that the decoded reasoning already contains, what follows the tag."""
+    tag = re.search(r"</[^<>\s]+>", phrase)
+    if tag and tag.group(0) in tokenizer.decode(reasoning, skip_special_tokens=False):
+        rest = phrase[tag.end():]
+        return tokenizer.encode(rest, add_special_tokens=False) if rest.strip() else []
+    return phrase_ids(tokenizer, phrase)
 
 
 def finished_within(ids: list[int], budget: int, stops: int | set[int]) -> bool:
@@ -84,7 +99,6 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
     """Every (problem, sample, budget) row, graded and self-scored (see the module docstring)."""
     budgets = sorted(set(int(b) for b in budgets))
     stops = set(stop_ids(tokenizer))
-    phrase = phrase_ids(tokenizer, answer_phrase)
     encoded = {pid: prompt_ids(tokenizer, text, instruction) for pid, text in zip(problems["id"], problems["problem"])}
     jobs = sorted(((pid, text, answer, s) for pid, text, answer in zip(problems["id"], problems["problem"],
                                                                         problems["answer"])
@@ -96,13 +110,14 @@ def sample_under_budgets(model, tokenizer, problems: pd.DataFrame, budgets: list
     rows = []
     for budget in budgets:
         open_rows = [i for i, ids in enumerate(reasoning) if not finished_within(ids, budget, stops)]
-        inputs = [forced_input(encoded[jobs[i][0]], reasoning[i], budget, phrase) for i in open_rows]
+        phrases = {i: phrase_for(tokenizer, reasoning[i][:budget], answer_phrase) for i in open_rows}
+        inputs = [forced_input(encoded[jobs[i][0]], reasoning[i], budget, phrases[i]) for i in open_rows]
         continued = _generate_batched(model, tokenizer, inputs, temperature, forced_tokens, batch_size,
                                       (seed, "forced", budget))
         continuation = dict(zip(open_rows, continued))
         for i, (pid, text, answer, sample) in enumerate(jobs):
             forced = i in continuation
-            ids = forced_completion(reasoning[i], budget, phrase, continuation[i]) if forced else list(reasoning[i])
+            ids = forced_completion(reasoning[i], budget, phrases[i], continuation[i]) if forced else list(reasoning[i])
             completion = tokenizer.decode(ids, skip_special_tokens=True)
             thinking = min(len(reasoning[i]), budget)
             rows.append({"problem_id": pid, "sample": sample, "budget": budget, "prompt": text,

@@ -3,7 +3,8 @@ sharing one reasoning and forcing only unfinished samples, and their rows scored
 
 import pytest
 
-from rlv.inference.budget import finished_within, forced_completion, forced_input, phrase_ids, sample_under_budgets
+from rlv.inference.budget import (finished_within, forced_completion, forced_input, phrase_for, phrase_ids,
+                                  sample_under_budgets)
 from rlv.tasks.synthetic import generate
 from rlv.tasks.worked import FINAL_PHRASE
 
@@ -24,6 +25,27 @@ def test_forced_answer_layout_matches_a_hand_built_sequence(tiny):
     eos = tokenizer.eos_token_id
     assert finished_within([1, 2, eos], 3, eos) and not finished_within([1, 2, eos], 2, eos)
     assert not finished_within([1, 2, 3], 3, eos) and not finished_within([], 3, eos)
+
+
+class _Chars:
+    """One token per character: encode and decode are each other's inverse."""
+
+    def encode(self, text, add_special_tokens=False):
+        return [ord(c) for c in text]
+
+    def decode(self, ids, skip_special_tokens=False):
+        return "".join(map(chr, ids))
+
+
+def test_a_closed_reasoning_block_is_not_closed_again():
+    chars, phrase = _Chars(), "\n</think>\n\nThe final answer is"
+    still_thinking = chars.encode("Let me add 2 and 3")
+    assert chars.decode(phrase_for(chars, still_thinking, phrase)) == phrase
+    closed = chars.encode("2 + 3 = 5.\n</think>\n\nSo the sum")
+    assert chars.decode(phrase_for(chars, closed, phrase)) == "\n\nThe final answer is"
+    assert phrase_for(chars, chars.encode("done </think>"), "\n</think>") == []
+    # a phrase without a closing tag is the plain phrase, one space before it
+    assert chars.decode(phrase_for(chars, closed, "The final answer is")) == " The final answer is"
 
 
 @pytest.fixture(scope="module")
