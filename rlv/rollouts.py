@@ -2,7 +2,8 @@
 
 One row per sampled solution. Training rollouts (`results/rollouts/train/{run}.parquet`) carry: run, step
 (optimizer steps taken before the rollout was generated), group (prompt index within the generation batch),
-sample (index within the group), problem_id, prompt, completion, answer (extracted), reward, label (the
+sample (index within the group), problem_id, prompt, completion, completion_ids (the sampled token ids, the
+stop token included), answer (extracted), reward, label (the
 verifier target: 1 if reward is 1), num_tokens, truncated, seed. Evaluation rollouts
 (`results/rollouts/eval/{run}/{dataset}.parquet`) carry run, dataset, problem_id, sample, prompt, completion,
 completion_ids, answer, correct, num_tokens, truncated, seed; scoring adds p_yes, p_no, mean_logprob. The
@@ -31,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-TRAIN_COLUMNS = ["run", "step", "group", "sample", "problem_id", "prompt", "completion", "answer", "reward",
+TRAIN_COLUMNS = ["run", "step", "group", "sample", "problem_id", "prompt", "completion", "completion_ids", "answer", "reward",
                  "label", "num_tokens", "truncated", "seed"]
 EVAL_COLUMNS = ["run", "dataset", "problem_id", "sample", "prompt", "completion", "completion_ids", "answer",
                 "correct", "num_tokens", "truncated", "seed"]

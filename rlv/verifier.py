@@ -159,6 +159,34 @@ def fused_layout(input_ids: torch.Tensor, attention_mask: torch.Tensor, completi
             "fused": torch.tensor([ok for *_, ok in plans], dtype=torch.bool, device=input_ids.device)}
 
 
+def kept_lengths(completion_ids: torch.Tensor, completion_mask: torch.Tensor, drop_ids: set[int]) -> torch.Tensor:
+    """Per row of a right-padded completion window: how many of its real tokens are left once trailing stops and
+    padding are stripped (`strip_trailing`), i.e. where the verification suffix starts."""
+    return torch.tensor([len(strip_trailing(ids[:int(n)].tolist(), drop_ids))
+                         for ids, n in zip(completion_ids, completion_mask.sum(1))], device=completion_ids.device)
+
+
+def continued_verdict_hidden(model, cache, attention_mask: torch.Tensor, completion_width: int, kept: torch.Tensor,
+                             suffix: list[int]) -> torch.Tensor:
+    """The last hidden state of each row's verification suffix, run as new tokens on `cache`: the key/value cache
+    that the RL loss's forward pass over the same batch (left-padded prompts, then a right-padded completion window
+    of `completion_width` columns, positions counted by column as TRL's forward counts them) filled. Each row's
+    suffix continues its first `kept` completion tokens: the columns after them (the dropped stop, the padding) are
+    masked out and the suffix takes the positions that follow, so the verdict equals that of `verification_batch`'s
+    own pass (relative positions are what a rotary model sees) while costing only the suffix's tokens; gradients
+    reach the solution's tokens through the cache."""
+    rows, width = attention_mask.shape
+    device = attention_mask.device
+    start = width - completion_width
+    columns = torch.arange(width, device=device)
+    visible = attention_mask.bool() & ((columns < start) | (columns - start < kept[:, None]))
+    mask = torch.cat([visible.long(), torch.ones(rows, len(suffix), dtype=torch.long, device=device)], 1)
+    positions = (start + kept)[:, None] + torch.arange(len(suffix), device=device)
+    ids = torch.tensor(suffix, device=device).expand(rows, -1)
+    return model.base_model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                            use_cache=False).last_hidden_state[:, -1]
+
+
 def forward_logits(model, batch: dict[str, torch.Tensor], last_only: bool = False) -> torch.Tensor:
     """Logits of a left-padded batch, with positions counted from each row's first real token.
 

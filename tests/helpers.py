@@ -273,14 +273,17 @@ def make_trainer(kind, tiny, problems, tmp_path, verify_coef=1.0, steps=2, **ove
     return trainer, store
 
 
-def training_rollouts(problems, count: int) -> pd.DataFrame:
-    """Rollouts in the training store's format: each problem's worked solution (label 1) or a wrong one (0)."""
+def training_rollouts(problems, count: int, tokenizer) -> pd.DataFrame:
+    """Rollouts in the training store's format: each problem's worked solution (label 1) or a wrong one (0), its ids
+    the tokenizer's encoding with EOS."""
     from rlv.rollouts import TRAIN_COLUMNS
     rows = []
     for i, record in enumerate(problems.head(count).itertuples(index=False)):
         correct = i % 3 != 0
         completion = record.solution if correct else record.solution.replace(str(record.answer), "7", 1)
         rows.append({"run": "grpo", "step": 0, "group": i, "sample": 0, "problem_id": record.id,
-                     "prompt": record.problem, "completion": completion, "answer": None, "reward": float(correct),
+                     "prompt": record.problem, "completion": completion,
+                     "completion_ids": tokenizer.encode(completion, add_special_tokens=False) + [tokenizer.eos_token_id],
+                     "answer": None, "reward": float(correct),
                      "label": int(correct), "num_tokens": 0, "truncated": False, "seed": 0})
     return pd.DataFrame(rows, columns=TRAIN_COLUMNS)

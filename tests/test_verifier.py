@@ -174,3 +174,42 @@ def test_the_suffix_follows_exactly_one_end_of_turn(qwen_like):
         batch = verification_batch([prompt], [[40, 41, stop]], suffix, drop_ids(tokenizer), tokenizer.pad_token_id)
         row = batch["input_ids"][0][batch["attention_mask"][0].bool()].tolist()
         assert row == prompt + [40, 41] + suffix and row[len(prompt):].count(im_end) == suffix.count(im_end)
+
+
+def test_the_suffix_continued_on_the_rl_passs_cache_gives_the_separate_passs_verdict_and_gradients(tiny):
+    """Left-padded prompts and a right-padded completion window (EOS-ended, truncated, a padding token inside,
+    empty): the verdict logits of the suffix run on the RL forward's cache equal those of `verification_batch`'s own
+    pass, and so do the gradients they send to every parameter."""
+    from transformers import DynamicCache
+    from rlv.verifier import continued_verdict_hidden, drop_ids, kept_lengths, left_padded, verification_batch
+    model, tokenizer = tiny
+    model.train()
+    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    prompts = [prompt_ids(tokenizer, text, "") for text in ("What is 3+4?", "What is 12*12+7?", "1+1?", "2*9?")]
+    completions = [[20, 21, eos], [22] * 9, [23, pad, 24, eos], [eos]]
+    suffix, drop = verification_suffix_ids(tokenizer), drop_ids(tokenizer)
+    prompt_ids_, prompt_mask = left_padded(prompts, pad, "cpu")
+    window = max(map(len, completions)) + 2
+    completion_ids = torch.full((4, window), pad)
+    completion_mask = torch.zeros_like(completion_ids)
+    for row, ids in enumerate(completions):
+        completion_ids[row, :len(ids)], completion_mask[row, :len(ids)] = torch.tensor(ids), 1
+    input_ids, mask = torch.cat([prompt_ids_, completion_ids], 1), torch.cat([prompt_mask, completion_mask], 1)
+    head = model.get_output_embeddings()
+
+    def gradients(verdict):
+        model.zero_grad(set_to_none=True)
+        (verdict * torch.linspace(-1, 1, verdict.size(-1))).sum().backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    cache = DynamicCache()
+    model.base_model(input_ids=input_ids, attention_mask=mask, past_key_values=cache, use_cache=False)
+    kept = kept_lengths(completion_ids, completion_mask, drop)
+    assert kept.tolist() == [2, 9, 3, 0]
+    continued = head(continued_verdict_hidden(model, cache, mask, window, kept, suffix))
+    separate = forward_logits(model, verification_batch(prompts, completions, suffix, drop, pad), last_only=True)[:, -1]
+    torch.testing.assert_close(continued, separate, atol=1e-5, rtol=1e-4)
+    ours, theirs = gradients(continued), gradients(separate)
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        torch.testing.assert_close(ours[name], theirs[name], atol=1e-5, rtol=1e-4)

@@ -8,9 +8,9 @@ rollouts of the base RL run (no verification loss in that run) with RL^V's verif
                against "Yes" if the rollout's reward is 1 else "No"
 
 (`rlv.verifier.verification_batch`, `forward_logits` and `verification_loss`, the very functions RL^V's
-separate verdict pass uses). The rollout store keeps each completion as text, so it is re-encoded with the
-tokenizer (the prompt through the chat template, as sampling does); a re-encoding can split a number
-differently from the sampled token ids, which the verifier then reads in the tokenizer's canonical form.
+separate verdict pass uses). The verifier reads each completion as the token ids the policy sampled (the store's
+`completion_ids`), as RL^V's verdict pass and test-time scoring do: a re-encoding of the text could split a number
+differently. The prompt is re-encoded through the chat template, as sampling does.
 
 Optimisation mirrors the RL runs' TRL defaults: AdamW (betas 0.9/0.999, no weight decay) at a constant
 learning rate, gradient norm clipped at 1. Each step takes `batch_size` rollouts; rollouts are visited in a
@@ -38,13 +38,14 @@ from rlv.verifier import (answer_token_ids, drop_ids, forward_logits, verificati
 
 
 def encode_rollouts(tokenizer, rollouts: pd.DataFrame) -> tuple[list[list[int]], list[list[int]], torch.Tensor]:
-    """(prompt ids, completion ids, labels) per training rollout; the stored prompt is the whole user turn."""
-    missing = [c for c in ("prompt", "completion", "label") if c not in rollouts.columns]
+    """(prompt ids, completion ids, labels) per training rollout: the stored prompt (the whole user turn) through
+    the chat template, the completion as its sampled ids (`completion_ids`)."""
+    missing = [c for c in ("prompt", "completion_ids", "label") if c not in rollouts.columns]
     if missing:
         raise ValueError(f"training rollouts lack column(s) {missing}; the store has {TRAIN_COLUMNS}")
     cache: dict[str, list[int]] = {}
     prompts = [cache.setdefault(p, prompt_ids(tokenizer, p, "")) for p in rollouts["prompt"]]
-    completions = [tokenizer.encode(c or "", add_special_tokens=False) for c in rollouts["completion"]]
+    completions = [[int(t) for t in ids] for ids in rollouts["completion_ids"]]
     return prompts, completions, torch.tensor(rollouts["label"].to_numpy(dtype=np.int64))
 
 

@@ -3,7 +3,7 @@
 The paper's ablation of the verifier's form compares RL^V's generative verifier (p("Yes") as the next token
 after a verification question) with a discriminative one. Here each form starts from the warm-up base model,
 trains on the training rollouts of the base RL run and fine-tunes the whole backbone, exactly as the
-separate verifier does (rlv.baselines.separate_verifier: the same re-encoding of the stored text, the same AdamW at a
+separate verifier does (rlv.baselines.separate_verifier: the same sampled ids of each completion, the same AdamW at a
 constant rate without weight decay, gradient norm clipped at 1, the same seeded visiting order, steps and
 batch size); only the read-out and the loss differ:
 

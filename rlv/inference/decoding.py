@@ -5,7 +5,7 @@ For a batch of distinct prompts, each to be sampled `count` times:
 1. Prefill. Each distinct prompt runs once (left-padded to one width); its key/value cache and next-token
    logits are copied to its samples, so the N samples of a problem share one prompt pass.
 2. Decode. Each step samples every row's next token by the Gumbel-max trick from the raw logits over the
-   temperature (ancestral sampling with top-k and top-p off; argmax at temperature 0), and adds the token's
+   temperature, truncated to the top k and the top-p nucleus where set (argmax at temperature 0), and adds the token's
    raw log-prob (temperature 1, as `rlv.verifier.score_solutions` reads it) to the row's sum. The cache is
    one preallocated buffer per layer written in place (`BufferLayer`: no growth by concatenation). A row
    that sampled a stop token (EOS or the chat template's end of turn, `rlv.verifier.stop_ids`) is done; done rows stay in the batch until they are a quarter of it, then leave in one
@@ -72,23 +72,41 @@ class BufferLayer(DynamicLayer):
         self._views()
 
 
-def _next_tokens(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+def truncated(scaled: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """Tempered logits with the tokens outside the top k, then outside the top-p nucleus, set to -inf (the order
+    and rule of transformers' TopK and TopP warpers: the smallest-probability tokens whose cumulative mass is at
+    most 1 - top_p leave, the most likely token always stays). top_k = 0 and top_p = 1 keep every token."""
+    if 0 < top_k < scaled.shape[-1]:
+        scaled = scaled.masked_fill(scaled < scaled.topk(top_k).values[..., -1:], float("-inf"))
+    if top_p < 1.0:
+        ascending, order = scaled.sort(-1)
+        drop = ascending.softmax(-1).cumsum(-1) <= 1 - top_p
+        drop[..., -1] = False
+        scaled = scaled.scatter(-1, order, ascending.masked_fill(drop, float("-inf")))
+    return scaled
+
+
+def _next_tokens(logits: torch.Tensor, temperature: float, generator: torch.Generator, top_k: int = 0,
+                 top_p: float = 1.0) -> torch.Tensor:
     if temperature == 0:
         return logits.argmax(-1)
     uniform = torch.rand(logits.shape, generator=generator, device=generator.device).clamp_(
         min=torch.finfo(torch.float32).tiny)
-    return (logits.float() / temperature - (-uniform.log()).log()).argmax(-1)
+    return (truncated(logits.float() / temperature, top_k, top_p) - (-uniform.log()).log()).argmax(-1)
 
 
 @torch.inference_mode()
 def sample_and_score(model, prompts: list[list[int]], counts: list[int], temperature: float, max_new_tokens: int,
                      seed: int, stop_ids: int | list[int], pad_id: int, suffix: list[int] | None = None,
-                     yes_id: int = -1, no_id: int = -1) -> list[dict]:
+                     yes_id: int = -1, no_id: int = -1, top_k: int = 0, top_p: float = 1.0,
+                     keep_padding: bool = False) -> list[dict]:
     """`counts[i]` samples of each distinct prompt `prompts[i]`, in (prompt, sample) order: per sample its
-    completion ids (cut after the first stop token, EOS or end of turn, kept), and with `suffix` its p_yes, p_no
+    completion ids (cut after the first stop token, EOS or end of turn, kept; a padding token sampled inside is
+    dropped unless `keep_padding`: RL trains on the tokens as sampled), and with `suffix` its p_yes, p_no
     and mean_logprob (the mean raw log-prob of its tokens, the stop included) and `rescore` (see the module
-    docstring). Every tensor, the random generator included, lives on the model's device; a seed gives the same
-    samples on the same device."""
+    docstring). Sampling is from softmax(logits / temperature) over the top_k / top_p truncation (`truncated`).
+    Every tensor, the random generator included, lives on the model's device; a seed gives the same samples on the
+    same device."""
     device = model.device
     generator = torch.Generator(device=device).manual_seed(seed)
     stops = torch.tensor([stop_ids] if isinstance(stop_ids, int) else sorted(stop_ids), device=device)
@@ -114,7 +132,7 @@ def sample_and_score(model, prompts: list[list[int]], counts: list[int], tempera
     done = torch.zeros(total, dtype=torch.bool, device=device)  # per batch row
     ended = torch.zeros(total, dtype=torch.bool, device=device)  # per sample: sampled a stop token
     for step in range(max_new_tokens):
-        chosen = _next_tokens(logits, temperature, generator)
+        chosen = _next_tokens(logits, temperature, generator, top_k, top_p)
         live = ~done
         index = rows[live]
         tokens[index, step] = chosen[live]
@@ -155,7 +173,8 @@ def sample_and_score(model, prompts: list[list[int]], counts: list[int], tempera
         ids = tokens[sample, :sampled[sample]].tolist()
         # padding sampled inside a solution is dropped; a closing stop is kept even where it is also the padding
         # token (Qwen's EOS and padding are both <|endoftext|>)
-        kept = [t for i, t in enumerate(ids) if t != pad_id or (i == len(ids) - 1 and t in stop_set)]
+        kept = ids if keep_padding else [
+            t for i, t in enumerate(ids) if t != pad_id or (i == len(ids) - 1 and t in stop_set)]
         results[sample]["completion_ids"] = kept
         if suffix is not None:
             results[sample]["mean_logprob"] = means[sample].item()

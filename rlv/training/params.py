@@ -26,13 +26,17 @@ class RLParams:
     epsilon: float = 0.2
     num_iterations: int = 1
     loss_type: str = "dapo"
+    scale_rewards: str = "group"  # GRPO's advantage scaling (TRL): "group", "batch" or "none" (Dr. GRPO)
     checkpoint_every: int = 10
+    rollout_decoder: str = "rlv"  # rlv.training.rollout_decoding: "rlv" or "transformers" (TRL's generate)
     use_vllm: bool = False
     vllm_mode: str = "colocate"
     train_levels: list[int] | None = None
     vine_mc_samples: int | None = None
     vine_max_steps: int | None = None
     vine_step_markers: list[str] | None = None
+    vine_whiten: bool | None = None
+    vine_prompt_value: str | None = None
     micro_batch_size: int | None = None  # rollouts per process per forward/backward; None: all of its share
     gradient_checkpointing: bool = False
     device: str = "auto"  # rlv.models.resolve_device

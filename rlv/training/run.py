@@ -1,11 +1,15 @@
 """One RL run: TRL config from the run's parameters, the grading reward, the rollout store, atomic outputs.
 
 Parameters (`rlv.training.params.RLParams`, one field per key of an RL run's config, with the defaults): trainer ("grpo" |
-"rloo" | "vineppo"), verify_coef (lambda), steps, learning_rate, prompts_per_step, num_generations,
-max_completion_length, temperature, beta, epsilon, num_iterations, loss_type (GRPO and VinePPO), checkpoint_every,
-use_vllm and vllm_mode (TRL's vLLM rollouts, GPU only), instruction, seed, threads, train_levels (train only on the
-problems at these levels, for easy-to-hard; default every level), and for VinePPO vine_mc_samples, vine_max_steps
-and vine_step_markers (None: VinePPO's own defaults, `rlv.training.vineppo`). The model directory
+"rloo" | "loop" | "vineppo"), verify_coef (lambda), steps, learning_rate, prompts_per_step, num_generations,
+max_completion_length, temperature, beta, epsilon, num_iterations, loss_type (GRPO, LOOP and VinePPO),
+scale_rewards (GRPO's advantage scaling: "group", "batch" or "none"; Dr. GRPO is loss_type dr_grpo with "none"),
+checkpoint_every, rollout_decoder ("rlv": the project's decoder samples the rollouts, the default;
+"transformers": TRL's generate; `rlv.training.rollout_decoding`), use_vllm and vllm_mode (TRL's vLLM rollouts, GPU
+only), instruction, seed, threads, train_levels
+(train only on the problems at these levels, for easy-to-hard; default every level), and for VinePPO
+vine_mc_samples, vine_max_steps, vine_step_markers, vine_whiten and vine_prompt_value (None: VinePPO's own
+defaults, `rlv.training.vineppo`). The model directory
 receives the trained weights (safetensors), the tokenizer, `metrics.csv` (TRL's per-step log: reward,
 verifier loss/accuracy; one row per step, columns run, step, then the rest sorted) and the same metrics as one
 TensorBoard events stream in `tensorboard/` (tags `train/<column>`, one point per step), both written at the end
@@ -122,12 +126,13 @@ def trl_config(params: RLParams, output_dir: str):
         # weights make TRL's first weight sync fail)
         use_vllm=params.use_vllm, vllm_mode=params.vllm_mode,
     )
-    if params.trainer in ("grpo", "vineppo"):  # VinePPO replaces GRPO's advantages, so scale_rewards is unused
-        return GRPOConfig(**common, loss_type=params.loss_type, scale_rewards="group")
+    if params.trainer in ("grpo", "loop", "vineppo"):
+        # scale_rewards acts on GRPO's advantages alone: LOOP and VinePPO replace them
+        return GRPOConfig(**common, loss_type=params.loss_type, scale_rewards=params.scale_rewards)
     return RLOOConfig(**common)
 
 
-VINE_KEYS = ("vine_mc_samples", "vine_max_steps", "vine_step_markers")
+VINE_KEYS = ("vine_mc_samples", "vine_max_steps", "vine_step_markers", "vine_whiten", "vine_prompt_value")
 
 
 def trainer_options(params: RLParams) -> dict:
@@ -165,6 +170,7 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParam
             [TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))]  # live, main process
             if state.is_main_process else []),
     )
+    trainer.rollout_decoder = params.rollout_decoder
     for noisy in (ProgressCallback, PrinterCallback):  # each writes the raw log dict of every step
         trainer.remove_callback(noisy)
     trainer.add_callback(QuietProgress)

@@ -11,18 +11,19 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
   `rlv.verifier` on the very same rollouts (prompt + completion + verification question). GRPO's loss is
   already divided by the gradient-accumulation steps and RLOO's is not (`loss_is_scaled_for_ga`); L_verify is
   divided the same way as the loss it joins.
-- `_get_per_token_logps_and_entropies` (fused path, the default): both losses ride on one forward pass. The
-  loss step's batch gets each row's verification suffix written right after its last real completion token
-  (`rlv.verifier.fused_layout`); TRL's fused LM head scores exactly the completion tokens it would score
-  without the suffix (labels -100 elsewhere), and a hook on the backbone keeps the hidden state at each
-  row's last suffix token, which the LM head projects to the verdict logits. Under causal attention the
-  completion positions cannot see the suffix, so the RL log-probs, and L_RL, are those of the plain batch;
-  position ids are TRL's own (column indices) and RoPE only sees position differences, so the verdict equals
-  that of the separate left-padded pass. One backward serves both losses. TRL's old/reference log-prob
-  passes run without the suffix, as before. Rows whose stripped completion tail is not the start of the
-  suffix, and the few longest rows when widening the whole batch for them would cost more (see
-  `fused_layout`), get their verdict from a separate pass. `fuse_verification=False` runs the
-  separate pass for every row (the reference the fused path is tested against).
+- `_get_per_token_logps_and_entropies` (fused path, the default): both losses share the RL loss's forward pass.
+  That pass (TRL's fused LM head, scoring exactly the completion tokens) fills a key/value cache; each row's
+  verification suffix then runs as new tokens on it, after the row's last real completion token (its stop and
+  padding masked out; `rlv.verifier.continued_verdict_hidden`), and the LM head projects its last hidden state to
+  the verdict logits. The RL log-probs are the plain batch's (nothing is added to it), the verdict equals that of
+  the separate left-padded pass (RoPE only sees position differences), gradients reach the solution through the
+  cache, and the extra compute is the suffix's tokens alone. Under gradient checkpointing transformers drops the
+  cache, so there the suffix is written into the batch instead (`rlv.verifier.fused_layout`: each row's suffix
+  after its last real token, the batch widened for the longest, the few longest rows and rows whose stripped tail
+  is not the start of the suffix verified in a separate pass), and a hook on the backbone keeps the hidden state
+  at each row's last suffix token. One backward serves both losses. TRL's old/reference log-prob passes run
+  without the suffix, as before. `fuse_verification=False` runs the separate pass for every row (the reference
+  the fused paths are tested against).
 
 `VinePPOVerifierTrainer` is GRPO's trainer with `rlv.training.vineppo.VinePPOMixin` in front: per-token advantages
 from Monte Carlo step values replace GRPO's group-normalized ones, and the rest (PPO-clip loss, L_verify,
@@ -46,21 +47,25 @@ from __future__ import annotations
 
 import torch
 from accelerate.utils import gather_object
+from transformers import DynamicCache
 from trl import GRPOTrainer, RLOOTrainer
 
 from rlv.tasks.grading import extract_boxed
-from rlv.verifier import (answer_token_ids, forward_logits, fused_layout, strip_trailing, verification_batch,
-                          verification_loss, verification_suffix_ids)
+from rlv.verifier import (answer_token_ids, continued_verdict_hidden, forward_logits, fused_layout, kept_lengths,
+                          strip_trailing, verification_batch, verification_loss, verification_suffix_ids)
+from rlv.training.loop import LOOPMixin
+from rlv.training.rollout_decoding import DecoderRollouts
 from rlv.training.vineppo import VinePPOMixin
 
 
-class VerificationMixin:
+class VerificationMixin(DecoderRollouts):
     def __init__(self, *args, verify_coef: float = 1.0, rollout_store=None, fuse_verification: bool = True,
                  **kwargs):
         super().__init__(*args, **kwargs)
         self.verify_coef = verify_coef
         self.fuse_verification = fuse_verification
         self.fused_split_long = True  # see `fused_layout`; False widens the batch for every row
+        self.fused_on_cache = True  # False: the widened layout even without gradient checkpointing
         self._fuse_next_pass = False
         self._verdict_logits = None
         self.rollout_store = rollout_store
@@ -101,7 +106,8 @@ class VerificationMixin:
             rows.append({
                 "step": self.state.global_step, "group": (offset + i) // self.num_generations,
                 "sample": (offset + i) % self.num_generations, "problem_id": example.get("problem_id"),
-                "prompt": example["prompt"][-1]["content"], "completion": text, "answer": extract_boxed(text),
+                "prompt": example["prompt"][-1]["content"], "completion": text, "completion_ids": ids,
+                "answer": extract_boxed(text),
                 "reward": float(rewards[i]), "label": int(rewards[i] >= 0.5), "num_tokens": int(lengths[i]),
                 "truncated": not ids or ids[-1] not in self.eos_token_ids,
             })
@@ -160,6 +166,30 @@ class VerificationMixin:
         self._fuse_next_pass = False
         if compute_aux_loss or any(value is not None for value in multimodal.values()):
             raise NotImplementedError("the fused verification pass supports text-only, non-MoE models")
+        unwrapped = self.accelerator.unwrap_model(model)
+        if self.fused_on_cache and not unwrapped.is_gradient_checkpointing:
+            return self._fused_on_cache(model, unwrapped, input_ids, attention_mask, logits_to_keep, compute_entropy)
+        return self._fused_in_layout(model, unwrapped, input_ids, attention_mask, logits_to_keep, compute_entropy)
+
+    def _fused_on_cache(self, model, unwrapped, input_ids, attention_mask, logits_to_keep, compute_entropy):
+        """TRL's own forward (its labels: the completion window's real tokens) filling a cache, then the suffix on
+        it (see the module docstring)."""
+        labels = input_ids.masked_fill(attention_mask == 0, -100)
+        labels[:, :-logits_to_keep] = -100
+        cache = DynamicCache()
+        with self.accelerator.autocast():
+            outputs = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels, fused_lm_head=True,
+                            past_key_values=cache)
+            kept = kept_lengths(input_ids[:, -logits_to_keep:], attention_mask[:, -logits_to_keep:], self._drop_ids)
+            hidden = continued_verdict_hidden(unwrapped, cache, attention_mask, logits_to_keep, kept,
+                                              self.verification_suffix)
+            self._verdict_logits = unwrapped.get_output_embeddings()(hidden)
+        entropies = outputs.entropy[:, -logits_to_keep:] if compute_entropy else None
+        return outputs.log_probs[:, -logits_to_keep:], entropies, None
+
+    def _fused_in_layout(self, model, unwrapped, input_ids, attention_mask, logits_to_keep, compute_entropy):
+        """The suffix written into the batch (`fused_layout`), for gradient checkpointing (see the module
+        docstring)."""
         layout = fused_layout(input_ids, attention_mask, logits_to_keep, self.verification_suffix, self._drop_ids,
                               split_long=self.fused_split_long)
         width = input_ids.size(1)
@@ -167,7 +197,6 @@ class VerificationMixin:
         labels = torch.full_like(layout["input_ids"], -100)
         labels[:, width - logits_to_keep:width] = input_ids[:, -logits_to_keep:].masked_fill(
             attention_mask[:, -logits_to_keep:] == 0, -100)
-        unwrapped = self.accelerator.unwrap_model(model)
         captured = []
         hook = unwrapped.base_model.register_forward_hook(
             lambda module, args, output: captured.append(output.last_hidden_state))
@@ -231,8 +260,14 @@ class RLOOVerifierTrainer(VerificationMixin, RLOOTrainer):
     sums_tokens = True
 
 
+class LOOPVerifierTrainer(LOOPMixin, VerificationMixin, GRPOTrainer):
+    """LOOP^V (LOOP, leave-one-out PPO, when verify_coef = 0): GRPO's per-token PPO-clip loss and epochs with raw
+    leave-one-out advantages (rlv.training.loop)."""
+
+
 class VinePPOVerifierTrainer(VinePPOMixin, VerificationMixin, GRPOTrainer):
     """VinePPO^V (VinePPO when verify_coef = 0): GRPO's loss with Monte Carlo per-step advantages."""
 
 
-TRAINERS = {"grpo": GRPOVerifierTrainer, "rloo": RLOOVerifierTrainer, "vineppo": VinePPOVerifierTrainer}
+TRAINERS = {"grpo": GRPOVerifierTrainer, "rloo": RLOOVerifierTrainer, "loop": LOOPVerifierTrainer,
+            "vineppo": VinePPOVerifierTrainer}

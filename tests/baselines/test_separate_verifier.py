@@ -18,7 +18,7 @@ from rlv.verifier import VERIFICATION_QUESTION, answer_token_ids, score_solution
 
 def test_loss_equals_hand_computed_yes_no_cross_entropy(tiny_model_dir, problems):
     model, tokenizer = load_model(tiny_model_dir)
-    rollouts = training_rollouts(problems, 5)
+    rollouts = training_rollouts(problems, 5, tokenizer)
     loss, accuracy = VerifierLoss(tokenizer)(model, *encode_rollouts(tokenizer, rollouts))
     yes, no = tokenizer.convert_tokens_to_ids("Yes"), tokenizer.convert_tokens_to_ids("No")
     terms, verdicts = [], []
@@ -46,7 +46,7 @@ def test_visiting_order_takes_every_rollout_once_per_epoch():
 
 def test_training_lowers_the_loss_on_its_rollouts(tiny_model_dir, problems):
     model, tokenizer = load_model(tiny_model_dir)
-    rollouts = training_rollouts(problems, 12)
+    rollouts = training_rollouts(problems, 12, tokenizer)
     encoded = encode_rollouts(tokenizer, rollouts)
     loss_of = VerifierLoss(tokenizer)
     with torch.no_grad():
@@ -62,7 +62,7 @@ def test_training_lowers_the_loss_on_its_rollouts(tiny_model_dir, problems):
 
 def test_cli_trains_then_scores_the_policy_samples_verdict_only(tiny_model_dir, problems, tmp_path):
     train = tmp_path / "train.parquet"
-    training_rollouts(problems, 8).to_parquet(train)
+    training_rollouts(problems, 8, load_model(tiny_model_dir)[1]).to_parquet(train)
     verifier_dir = tmp_path / "grpo+verifier"
     main(["train-verifier", "--base", str(tiny_model_dir), "--rollouts", str(train), "--run", "grpo+verifier",
           "--out", str(verifier_dir), "--params", '{"steps": 2, "batch_size": 4, "learning_rate": 0.001, "seed": 0}'])
@@ -93,3 +93,15 @@ def test_cli_trains_then_scores_the_policy_samples_verdict_only(tiny_model_dir, 
     np.testing.assert_allclose(scored["p_yes"], expected["p_yes"], rtol=1e-6)
     np.testing.assert_allclose(scored["p_no"], expected["p_no"], rtol=1e-6)
     assert list(scored["correct"]) == [True, False, True, False]
+
+
+def test_the_verifier_reads_the_sampled_ids_not_a_re_encoding(tiny_model_dir, problems):
+    _, tokenizer = load_model(tiny_model_dir)
+    rollouts = training_rollouts(problems, 3, tokenizer)
+    sampled = [5, 6, 7, tokenizer.eos_token_id]  # ids no re-encoding of the stored text would give
+    rollouts.at[1, "completion_ids"] = sampled
+    prompts, completions, labels = encode_rollouts(tokenizer, rollouts)
+    assert completions[1] == sampled and completions[0] == list(rollouts.at[0, "completion_ids"])
+    without = rollouts.drop(columns="completion_ids")
+    with pytest.raises(ValueError, match="completion_ids"):
+        encode_rollouts(tokenizer, without)

@@ -61,7 +61,7 @@ def test_head_reads_the_last_solution_token_of_a_padded_batch(tiny_model_dir, pr
     model, tokenizer = load_model(tiny_model_dir)
     torch.manual_seed(1)
     verifier = HeadVerifier(model, form).eval()
-    rollouts = training_rollouts(problems, 5)
+    rollouts = training_rollouts(problems, 5, tokenizer)
     prompts, completions, labels = encode_rollouts(tokenizer, rollouts)
     with torch.no_grad():
         z = verifier(head_batch(tokenizer, prompts, [c + [tokenizer.eos_token_id] for c in completions]))
@@ -79,7 +79,7 @@ def test_head_reads_the_last_solution_token_of_a_padded_batch(tiny_model_dir, pr
 def test_training_lowers_the_loss_in_the_separate_verifiers_order(tiny_model_dir, problems, form):
     model, tokenizer = load_model(tiny_model_dir)
     verifier = HeadVerifier(model, form)
-    rollouts = training_rollouts(problems, 12)
+    rollouts = training_rollouts(problems, 12, tokenizer)
     prompts, completions, labels = encode_rollouts(tokenizer, rollouts)
     rewards = torch.tensor(rollouts["reward"].to_numpy())
     batch = head_batch(tokenizer, prompts, completions)
@@ -110,7 +110,7 @@ def scored_policy_samples(problems, tokenizer, count=6):
 @pytest.mark.parametrize("form", ["bce", "regression"])
 def test_cli_round_trip_and_scores_equal_a_brute_force_forward(tiny_model_dir, problems, tmp_path, form):
     train = tmp_path / "train.parquet"
-    training_rollouts(problems, 8).to_parquet(train)
+    training_rollouts(problems, 8, load_model(tiny_model_dir)[1]).to_parquet(train)
     out_dir = tmp_path / f"grpo+{form}"
     main(["train-verifier-head", "--base", str(tiny_model_dir), "--rollouts", str(train), "--run", f"grpo+{form}",
           "--out", str(out_dir), "--params",

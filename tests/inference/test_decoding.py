@@ -78,6 +78,42 @@ def test_sampled_first_tokens_follow_the_tempered_distribution(tiny, problems):
     assert np.any(np.abs(tempered_wrong - law) > 10 * np.sqrt(law * (1 - law) / draws))  # the test can tell
 
 
+
+@pytest.mark.parametrize("top_k, top_p", [(5, 1.0), (0, 0.8), (40, 0.6), (1, 0.3)])
+def test_truncation_keeps_the_tokens_transformers_warpers_keep(top_k, top_p):
+    from transformers.generation.logits_process import TopKLogitsWarper, TopPLogitsWarper
+    from rlv.inference.decoding import truncated
+    scaled = torch.randn(6, 300, generator=torch.Generator().manual_seed(top_k)) * 3
+    reference = scaled
+    if top_k:
+        reference = TopKLogitsWarper(top_k)(None, reference)
+    if top_p < 1:
+        reference = TopPLogitsWarper(top_p)(None, reference)
+    assert torch.equal(truncated(scaled, top_k, top_p).isfinite(), reference.isfinite())
+    assert torch.equal(truncated(scaled, top_k, top_p)[reference.isfinite()], scaled[reference.isfinite()])
+
+
+def test_sampled_first_tokens_follow_the_truncated_law(tiny, problems):
+    """Top-k and top-p sample from the renormalized truncation: 20000 first tokens at temperature 0.7, top_k 20,
+    top_p 0.9 never leave the kept set and hit each of its 4 most likely tokens and the rest within 4.5 standard
+    errors of the exact law."""
+    from rlv.inference.decoding import truncated
+    model, tokenizer = tiny
+    prompt = encoded(tokenizer, problems, 1)
+    draws = 20000
+    results = sample_and_score(model, prompt, [draws], 0.7, 1, 3, tokenizer.eos_token_id, tokenizer.pad_token_id,
+                               top_k=20, top_p=0.9, keep_padding=True)
+    first = np.array([r["completion_ids"][0] for r in results])
+    law = truncated(full_logits(model, prompt[0])[-1] / 0.7, 20, 0.9).softmax(-1).double().numpy()
+    assert law[first].min() > 0  # nothing outside the truncation
+    top = np.argsort(-law)[:4]
+    observed = np.array([(first == t).mean() for t in top] + [1 - np.isin(first, top).mean()])
+    expected = np.append(law[top], 1 - law[top].sum())
+    assert np.all(np.abs(observed - expected) < 4.5 * np.sqrt(expected * (1 - expected) / draws) + 1e-12), (
+        observed, expected)
+    assert (law > 0).sum() < 20 and (law > 0).sum() > 4  # the nucleus binds, and not to one token
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_in_pass_scores_equal_a_separate_scoring(eos_prone, problems, device):
     """Rows that end early (and leave the batch), rows cut at the limit, several prompts: p_yes, p_no and the

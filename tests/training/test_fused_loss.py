@@ -1,7 +1,7 @@
 """The fused RL^V loss step (verification suffix on the RL loss's own forward pass) against the separate pass:
 the same RL log-probs, the same joint loss and the same gradients, for GRPO and leave-one-out PPO, on a batch
 with left-padded prompts and right-padded completions of every kind (ended by EOS, truncated, EOS only, and a
-generated pad token before the EOS, which the fused layout cannot hold and verifies separately)."""
+generated pad token before the EOS, which the widened layout cannot hold and verifies separately)."""
 
 import pytest
 import torch
@@ -53,17 +53,21 @@ def loss_and_gradients(trainer, inputs, fuse):
 
 
 @pytest.mark.parametrize("kind", ["grpo", "rloo"])
-@pytest.mark.parametrize("split_long", [True, False], ids=["split", "widen"])
-def test_fused_loss_and_gradients_equal_the_separate_pass(kind, split_long, tiny, problems, tmp_path):
+@pytest.mark.parametrize("path", ["cache", "split", "widen"])
+def test_fused_loss_and_gradients_equal_the_separate_pass(kind, path, tiny, problems, tmp_path):
+    """The suffix on the RL pass's cache (the default), and written into the batch (under gradient
+    checkpointing), with the longest rows verified apart (split) or the batch widened for them."""
     trainer, _ = make_trainer(kind, tiny, problems, tmp_path, verify_coef=0.7, prompts_per_step=4,
                               num_generations=8)
-    trainer.fused_split_long = split_long
+    trainer.fused_on_cache, trainer.fused_split_long = path == "cache", path == "split"
     inputs = varied_rollouts(trainer, tiny[1])
-    layout = fused_layout(torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1),
-                          torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
-                          inputs["completion_ids"].size(1), trainer.verification_suffix, trainer._drop_ids, split_long)
-    assert layout["fused"].sum() >= 4 and not layout["fused"][3]  # row 3's pad-then-EOS tail is verified apart
-    assert layout["fused"][4] != split_long  # the longest completion widens the batch only when not split
+    if path != "cache":
+        layout = fused_layout(torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1),
+                              torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1),
+                              inputs["completion_ids"].size(1), trainer.verification_suffix, trainer._drop_ids,
+                              path == "split")
+        assert layout["fused"].sum() >= 4 and not layout["fused"][3]  # row 3's pad-then-EOS tail is verified apart
+        assert layout["fused"][4] != (path == "split")  # the longest completion widens the batch only when not split
     trainer.model.eval()  # no dropout: both paths see the same function
     fused_loss, fused_grads = loss_and_gradients(trainer, inputs, fuse=True)
     separate_loss, separate_grads = loss_and_gradients(trainer, inputs, fuse=False)
@@ -79,8 +83,10 @@ def test_fused_loss_and_gradients_equal_the_separate_pass(kind, split_long, tiny
 
 
 @pytest.mark.parametrize("kind", ["grpo", "rloo"])
-def test_fused_pass_gives_trls_rl_logprobs(kind, tiny, problems, tmp_path):
+@pytest.mark.parametrize("on_cache", [True, False], ids=["cache", "layout"])
+def test_fused_pass_gives_trls_rl_logprobs(kind, on_cache, tiny, problems, tmp_path):
     trainer, _ = make_trainer(kind, tiny, problems, tmp_path, verify_coef=1.0)
+    trainer.fused_on_cache = on_cache
     inputs = varied_rollouts(trainer, tiny[1])
     trainer.model.eval()
     input_ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
@@ -124,3 +130,24 @@ def test_layout_puts_the_suffix_after_the_last_real_token(tiny):
     # a generated pad token before the EOS is not a prefix of the suffix: that row is flagged
     odd = torch.tensor([[40, 41, 50, pad, eos]])
     assert not fused_layout(odd, torch.ones_like(odd), 3, suffix, {eos, pad})["fused"].item()
+
+
+def test_gradient_checkpointing_takes_the_layout_and_gives_the_same_loss_and_gradients(tiny, problems, tmp_path):
+    """transformers drops the cache under gradient checkpointing: the trainer writes the suffix into the batch
+    there, with the cache path's loss and gradients."""
+    trainer, _ = make_trainer("grpo", tiny, problems, tmp_path, verify_coef=0.7, prompts_per_step=4,
+                              num_generations=8)
+    inputs = varied_rollouts(trainer, tiny[1])
+    trainer.model.train()  # checkpointing acts in training mode only (the tiny model has no dropout)
+    trainer.current_gradient_accumulation_steps = 1  # set by train(); the training loss divides by it
+    calls = []
+    layout = trainer._fused_in_layout
+    trainer._fused_in_layout = lambda *args: calls.append(1) or layout(*args)
+    cache_loss, cache_grads = loss_and_gradients(trainer, inputs, fuse=True)
+    assert not calls
+    trainer.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    checkpointed_loss, checkpointed_grads = loss_and_gradients(trainer, inputs, fuse=True)
+    assert calls
+    assert checkpointed_loss == pytest.approx(cache_loss, rel=1e-5)
+    for name, grad in cache_grads.items():
+        torch.testing.assert_close(checkpointed_grads[name], grad, rtol=1e-4, atol=1e-6)

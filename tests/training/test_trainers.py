@@ -1,5 +1,5 @@
-"""RL^V on TRL: a few real steps of GRPO^V and leave-one-out PPO^V, the rollout store, and the joint loss
-against a hand computation of L_RL + lambda * L_verify."""
+"""RL^V on TRL: a few real steps of GRPO^V, RLOO^V and LOOP^V, the rollout store, the joint loss against a hand
+computation of L_RL + lambda * L_verify, and GRPO's reward scaling (Dr. GRPO's none) by hand."""
 
 import math
 
@@ -12,7 +12,7 @@ from rlv.rollouts import TRAIN_COLUMNS
 from rlv.verifier import answer_token_ids, strip_trailing, verification_suffix_ids
 
 
-@pytest.mark.parametrize("kind", ["grpo", "rloo"])
+@pytest.mark.parametrize("kind", ["grpo", "rloo", "loop"])
 def test_a_few_steps_train_and_store_every_rollout(kind, tiny, problems, tmp_path):
     trainer, store = make_trainer(kind, tiny, problems, tmp_path)
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
@@ -31,7 +31,7 @@ def test_a_few_steps_train_and_store_every_rollout(kind, tiny, problems, tmp_pat
     assert any(not torch.equal(before[n], p) for n, p in trainer.model.named_parameters())
 
 
-@pytest.mark.parametrize("kind", ["grpo", "rloo"])
+@pytest.mark.parametrize("kind", ["grpo", "rloo", "loop"])
 @pytest.mark.parametrize("fuse", [True, False], ids=["fused", "separate"])
 def test_joint_loss_is_rl_loss_plus_lambda_times_hand_verification_loss(kind, fuse, tiny, problems, tmp_path):
     trainer, _ = make_trainer(kind, tiny, problems, tmp_path, verify_coef=0.7)
@@ -105,3 +105,21 @@ def test_lambda_weighs_the_verification_term_alike_for_every_trainer(tiny, probl
         rl, verify = gradient_norms(trainer, inputs)
         ratios[kind] = verify / rl
     assert max(ratios.values()) <= 2 * min(ratios.values()), ratios
+
+
+@pytest.mark.parametrize("scale_rewards", ["group", "batch", "none"])
+def test_grpos_reward_scaling_is_the_configs_by_hand(scale_rewards, tiny, problems, tmp_path):
+    """scale_rewards reaches TRL: GRPO's advantage is the reward minus its group's mean, over the group's std
+    (group, the default), the batch's std (batch) or nothing (none: with loss_type dr_grpo, Dr. GRPO)."""
+    trainer, _ = make_trainer("grpo", tiny, problems, tmp_path, prompts_per_step=4, loss_type="dr_grpo",
+                              scale_rewards=scale_rewards)
+    assert (trainer.args.scale_rewards, trainer.loss_type) == (scale_rewards, "dr_grpo")
+    trainer.model.train()
+    inputs = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
+    rewards = trainer._batch_rewards.double()
+    groups = rewards.view(-1, 4)
+    centred = (groups - groups.mean(1, keepdim=True)).view(-1)
+    std = {"group": groups.std(1).repeat_interleave(4), "batch": rewards.std(), "none": None}[scale_rewards]
+    hand = centred if std is None else centred / (std + 1e-4)
+    assert rewards.view(-1, 4).std(1).gt(0).any()  # some group has both outcomes: the scalings differ
+    assert torch.allclose(inputs["advantages"].double(), hand, atol=1e-5)

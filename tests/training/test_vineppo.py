@@ -1,5 +1,6 @@
-"""VinePPO: step boundaries and per-step advantages against hand computations, Monte Carlo values against
-brute-force enumeration, and real training steps of VinePPO^V on a toy model."""
+"""VinePPO: step boundaries, per-step advantages, the prompt's Monte Carlo value and the whitening against hand
+computations, Monte Carlo values against brute-force enumeration, and real training steps of VinePPO^V (with the
+reference's two epochs and KL term) on a toy model."""
 
 import itertools
 import math
@@ -13,7 +14,8 @@ from rlv.rollouts import RolloutStore
 from rlv.training.params import RLParams
 from rlv.training.run import prompt_dataset, trainer_options, trl_config
 from rlv.training.trainers import TRAINERS
-from rlv.training.vineppo import leave_one_out_means, monte_carlo_values, step_advantages, step_boundaries, step_ends
+from rlv.training.vineppo import (leave_one_out_means, masked_whiten, monte_carlo_values, step_advantages,
+                                  step_boundaries, step_ends)
 
 
 def test_steps_end_after_marker_tokens_and_merge_into_at_most_max_steps_chunks():
@@ -45,6 +47,24 @@ def test_leave_one_out_means_by_hand():
     rewards = torch.tensor([1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
     assert leave_one_out_means(rewards, 3).tolist() == pytest.approx([0.5, 1.0, 0.5, 0.0, 0.5, 0.5])
     assert leave_one_out_means(rewards, 1).tolist() == [0.0] * 6
+
+
+def test_whitening_by_hand_over_the_masked_tokens_of_every_process():
+    values = torch.tensor([[1.0, 2.0, 3.0, 9.0], [4.0, 5.0, 9.0, 9.0]])  # 9: padding
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    # tokens 1..5: mean 3, unbiased variance (4 + 1 + 0 + 1 + 4) / 4 = 2.5
+    scale = math.sqrt(2.5 + 1e-8)
+    expected = [[-2 / scale, -1 / scale, 0.0, 0.0], [1 / scale, 2 / scale, 0.0, 0.0]]
+    assert masked_whiten(values, mask).tolist() == [pytest.approx(row) for row in expected]
+    # two processes, rows 0 and 1: each whitens with the pooled statistics (its reduce sums both processes' totals)
+    totals = [torch.stack([(values[r] * mask[r]).sum(), (values[r] ** 2 * mask[r]).sum(), mask[r].sum()]).double()
+              for r in range(2)]
+    pooled = totals[0] + totals[1]
+    for r in range(2):
+        assert masked_whiten(values[r:r + 1], mask[r:r + 1], lambda own: pooled).tolist() == [
+            pytest.approx(expected[r])]
+    assert masked_whiten(values, torch.zeros_like(mask)).tolist() == [[0.0] * 4] * 2
+    assert masked_whiten(torch.full((1, 3), 0.5), torch.ones(1, 3)).tolist() == [[0.0] * 3]  # all equal: 0
 
 
 def test_monte_carlo_values_equal_brute_force_values_when_the_samples_enumerate_every_continuation():
@@ -98,8 +118,11 @@ MARKERS = ["1", "2", "3", "+", " "]  # frequent token texts of the toy tokenizer
 
 def test_advantages_are_per_token_step_value_differences(tiny, problems, tmp_path, monkeypatch):
     """With continuations stubbed to stop at once, V(prefix) is the reward of the prefix alone, so every
-    token's advantage can be computed by hand from the rollouts."""
-    trainer, _ = make_vineppo(tiny, problems, tmp_path, vine_step_markers=MARKERS)
+    token's advantage can be computed by hand from the rollouts. Unwhitened, with the group's leave-one-out mean
+    as the prompt's value (vine_whiten false, vine_prompt_value leave_one_out): the raw step differences, as
+    before the defaults became the reference's (see the next test for those)."""
+    trainer, _ = make_vineppo(tiny, problems, tmp_path, vine_step_markers=MARKERS, vine_whiten=False,
+                              vine_prompt_value="leave_one_out")
     eos = trainer.processing_class.eos_token_id
     sampled = []
     monkeypatch.setattr(trainer, "_sample_continuations", lambda states: sampled.extend(states) or [[eos]] * len(states))
@@ -131,6 +154,57 @@ def test_advantages_are_per_token_step_value_differences(tiny, problems, tmp_pat
     assert trainer._metrics["train"]["vine/mc_states"][-1] == len(set(sampled))
 
 
+def test_default_advantages_use_the_prompts_monte_carlo_value_and_are_whitened(tiny, problems, tmp_path, monkeypatch):
+    """The reference's algorithm (the defaults): V(s_0) is the mean reward of continuations from the prompt itself,
+    and the step differences are whitened over the batch's completion tokens. Stubbed continuations: the j-th
+    sample from a state appends j one-character tokens, so with 3 samples V(state) = mean over j < 3 of the parity
+    reward of its text + j characters, by hand."""
+    trainer, _ = make_vineppo(tiny, problems, tmp_path, vine_step_markers=MARKERS, vine_mc_samples=3)
+    tokenizer = trainer.processing_class
+    one = tokenizer.convert_tokens_to_ids("1")
+    assert tokenizer.decode([one]) == "1"
+    sampled, seen = [], {}
+
+    def continuations(states):
+        out = []
+        for state in states:
+            j = seen[state] = seen.get(state, -1) + 1
+            sampled.append(state)
+            out.append([one] * j + [tokenizer.eos_token_id])
+        return out
+
+    monkeypatch.setattr(trainer, "_sample_continuations", continuations)
+    trainer.model.train()
+    inputs = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
+
+    def value(prefix_ids):
+        text = tokenizer.decode(list(prefix_ids), skip_special_tokens=True)
+        return sum(parity_reward([[{"content": text + "1" * j}]])[0] for j in range(3)) / 3
+
+    rewards = trainer._batch_rewards.tolist()
+    mask = inputs["completion_mask"]
+    raw = torch.zeros(inputs["completion_ids"].shape)
+    prompts = set()
+    for i in range(len(rewards)):
+        length = int(mask[i].sum())
+        ids = inputs["completion_ids"][i, :length].tolist()
+        prompt = tuple(inputs["prompt_ids"][i][inputs["prompt_mask"][i].bool()].tolist())
+        bounds = step_boundaries([tokenizer.decode([t]) for t in ids], MARKERS, 3)
+        if len(bounds) > 1:
+            prompts.add(prompt)
+            values = [value(()), *[value(ids[:b]) for b in bounds[1:-1]], rewards[i]]
+            raw[i] = step_advantages(bounds, values, raw.size(1))
+    assert value(()) == pytest.approx(2 / 3)  # "", "1", "11": even, odd, even
+    assert {state for state in sampled if state[1] == ()} == {(p, ()) for p in prompts}  # the prompts' own states
+    assert all(sampled.count((p, ())) == 3 for p in prompts)  # once per distinct prompt, not per rollout
+    tokens = raw[mask.bool()]
+    expected = (raw - tokens.mean()) / torch.sqrt(tokens.var() + 1e-8) * mask  # var: unbiased, as the reference
+    assert inputs["advantages"].tolist() == [pytest.approx(row, abs=1e-5) for row in expected.tolist()]
+    whitened = inputs["advantages"][mask.bool()]
+    assert whitened.mean().item() == pytest.approx(0.0, abs=1e-5) and whitened.std().item() == pytest.approx(1.0, 1e-4)
+    assert trainer._metrics["train"]["vine/abs_advantage"][-1] == pytest.approx(tokens.abs().mean().item(), 1e-5)
+
+
 def test_continuations_respect_the_rollouts_token_budget(tiny, problems, tmp_path):
     trainer, _ = make_vineppo(tiny, problems, tmp_path, vine_step_markers=MARKERS)
     prompt = tuple(trainer.processing_class("Solve 1+1.")["input_ids"])
@@ -157,6 +231,25 @@ def test_one_vineppo_step_trains_and_stores_its_rollouts(verify_coef, tiny, prob
     assert any(not torch.equal(before[n], p) for n, p in trainer.model.named_parameters())
 
 
+def test_the_reference_epochs_and_kl_reach_trl_and_train(tiny, problems, tmp_path):
+    """VinePPO's reference runs 2 epochs per batch of rollouts and a KL penalty of 1e-4 to the starting model:
+    num_iterations 2 gives one generation (and one Monte Carlo valuation) for two optimizer steps, beta 1e-4 a
+    reference model and TRL's KL term."""
+    trainer, store = make_vineppo(tiny, problems, tmp_path, steps=2, num_iterations=2, beta=1e-4,
+                                  vine_step_markers=MARKERS)
+    assert (trainer.num_iterations, trainer.beta) == (2, 1e-4) and trainer.ref_model is not None
+    trainer.train()
+    store.flush()
+    rollouts = pd.read_parquet(store.path)
+    assert len(rollouts) == 2 * 4 and set(rollouts["step"]) == {0}
+    logged = [row for row in trainer.state.log_history if "loss" in row and "step" in row]
+    assert len(logged) == 2 and all(math.isfinite(row["kl"]) and row["kl"] >= 0 for row in logged)
+    assert logged[0]["kl"] == pytest.approx(0.0, abs=1e-6)  # the first pass is the starting model itself
+    assert [("vine/mc_states" in row) for row in logged] == [True, False]
+
+
 def test_bad_vine_keys_are_refused(tiny, problems, tmp_path):
     with pytest.raises(ValueError, match="vine_mc_samples"):
         make_vineppo(tiny, problems, tmp_path, vine_mc_samples=0)
+    with pytest.raises(ValueError, match="vine_prompt_value"):
+        make_vineppo(tiny, problems, tmp_path, vine_prompt_value="group")

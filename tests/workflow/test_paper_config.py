@@ -36,8 +36,16 @@ def test_paper_config_covers_the_paper():
     assert PAPER["base_model"]["pretrained"] == "Qwen/Qwen2.5-Math-1.5B"
     runs = PAPER["rl"]["runs"]
     assert {(r["trainer"], r["verify_coef"]) for r in runs.values()} == {
-        (trainer, coef) for trainer in ("grpo", "rloo", "vineppo") for coef in (0, 1)}
-    assert all(r["vine_mc_samples"] == 9 for r in runs.values() if r["trainer"] == "vineppo")  # VinePPO's MATH setting
+        (trainer, coef) for trainer in ("grpo", "rloo", "loop", "vineppo") for coef in (0, 1)}
+    defaults = PAPER["rl"]["defaults"]
+    vine = [r for r in runs.values() if r["trainer"] == "vineppo"]
+    assert all(r["vine_mc_samples"] == 9 for r in vine)  # VinePPO's MATH setting
+    assert all((r["num_iterations"], r["beta"], r["vine_max_steps"]) == (2, 1e-4, 20) for r in vine)  # its epochs, KL
+    assert all(r["num_iterations"] == 2 and "beta" not in r for r in runs.values() if r["trainer"] == "loop")
+    # every run trains on as many generation batches (optimizer steps / epochs), the two-epoch ones too
+    assert {r.get("steps", defaults["steps"]) // r.get("num_iterations", defaults["num_iterations"])
+            for r in runs.values()} == {defaults["steps"]}
+    assert {r["label"] for r in runs.values() if r["trainer"] == "rloo"} == {"RLOO", "RLOO$^V$"}
     assert PAPER["datasets"]["train"] == {"source": "math_dir", "path": "data/MATH", "split": "train"}
     sources = {PAPER["datasets"][d]["source"] for d in PAPER["eval"]["datasets"]}
     assert sources == {"jsonl", "math_dir", "gpqa", "aime"} and PAPER["eval"]["num_samples"] >= 128
@@ -65,8 +73,8 @@ def test_paper_as_configfile_over_the_default_plans_the_same_jobs(tmp_path):
     shutil.copytree(REPO / "config", tmp_path / "config")
     (tmp_path / "paper.yaml").write_text(yaml.safe_dump(paper_on_fixtures()))
     output = snakemake("-n", "--cores", "2", "--configfile", "paper.yaml", "-p", cwd=tmp_path)
-    # 8 runs (3 methods x lambda 0, 1 and the two easy-to-hard runs); 7 models x 4 datasets + the 2 easy runs on level 5
-    assert planned_jobs(output)["train_rl"] == 8 and planned_jobs(output)["sample"] == 30
+    # 10 runs (4 methods x lambda 0, 1 and the two easy-to-hard runs); 9 models x 4 datasets + the 2 easy runs on level 5
+    assert planned_jobs(output)["train_rl"] == 10 and planned_jobs(output)["sample"] == 38
     assert '"pretrained": "Qwen/Qwen2.5-Math-1.5B"' in output and '"source": "math_dir"' in output
 
 
@@ -143,6 +151,7 @@ def test_the_paper_dag_runs_end_to_end_on_the_cpu(tmp_path):
     config["rl"]["defaults"].update(steps=2, prompts_per_step=2, num_generations=2, max_completion_length=16,
                                     checkpoint_every=1, micro_batch_size=1)
     for spec in config["rl"]["runs"].values():
+        spec["steps"] = 2  # the two-epoch runs (LOOP, VinePPO) train both epochs on one generation batch
         if spec["trainer"] == "vineppo":
             spec.update(vine_mc_samples=2, vine_max_steps=2)
         if spec.get("train_levels"):
@@ -160,9 +169,10 @@ def test_the_paper_dag_runs_end_to_end_on_the_cpu(tmp_path):
     assert set(jobs) == RULE_FAMILIES and jobs["train_rl"] == len(config["rl"]["runs"])
     results = tmp_path / "results"
     im_end = "<|im_end|>"
-    for run in config["rl"]["runs"]:
+    for run, spec in config["rl"]["runs"].items():
         rollouts = pd.read_parquet(results / "rollouts" / "train" / f"{run}.parquet")
-        assert len(rollouts) == 2 * 2 * 2 and not rollouts.duplicated(["step", "group", "sample"]).any()
+        generations = 2 // spec.get("num_iterations", 1)  # 2 optimizer steps, one generation batch per epochs
+        assert len(rollouts) == generations * 2 * 2 and not rollouts.duplicated(["step", "group", "sample"]).any()
     from transformers import AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(results / "models" / "grpo_v")
     stop_ids = {tokenizer.convert_tokens_to_ids(im_end), tokenizer.eos_token_id}
