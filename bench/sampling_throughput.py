@@ -5,24 +5,26 @@ temperature 1 and up to `--max-new-tokens` tokens through rlv.inference.sampling
 prompt building, decoding and grading), with the same number of threads. Throughput is generated tokens (the
 `num_tokens` column) per second of wall time; the vLLM engine's start-up is timed apart and left out of its
 throughput, since a job starts it once. Repetitions alternate the backends so that a change in the machine's
-load hits both. A third contender, `generate`, is transformers' own `model.generate` on the same prompts in
-batches of the same size (what the `hf` backend ran before `rlv.inference.decoding`; decoding and token counting only). The default sizes are the default config's (200 problems x 32 samples x 160 tokens,
-`hf` in batches of 256); `--problems` takes a subset on a loaded machine.
+load hits both; the ratio is of the means over repetitions. The `hf` backend is the project's decoder
+(rlv.inference.decoding); its comparison with transformers' `model.generate` is bench/decoder_throughput.py's.
+The default sizes are the default config's (200 problems x 32 samples x 160 tokens, `hf` in batches of 256);
+`--problems` takes a subset on a loaded machine.
+Prints its progress on stderr and one JSON object on stdout.
 Usage (needs results/models/base and results/data/test.parquet from `snakemake`, and .venv-vllm):
     python bench/sampling_throughput.py [--problems 200] [--samples 32] [--threads 1] [--repeats 1]
 """
 
 import argparse
 import json
+import sys
 import time
 
 import pandas as pd
 import torch
 
+from rlv.inference.sampling import sample_solutions
 from rlv.inference.vllm_engine import VllmEngine
 from rlv.models import load_model
-from rlv.inference.sampling import generate, sample_solutions
-from rlv.tasks.chat import prompt_ids
 
 
 def main():
@@ -32,7 +34,7 @@ def main():
     parser.add_argument("--problems", type=int, default=200)
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=160)
-    parser.add_argument("--batch-size", type=int, default=256, help="hf backend: sequences per generate call")
+    parser.add_argument("--batch-size", type=int, default=256, help="hf backend: sequences per decoder batch")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--vllm-python", default=".venv-vllm/bin/python")
@@ -44,21 +46,16 @@ def main():
     problems = pd.read_parquet(args.data).head(args.problems)
     common = dict(num_samples=args.samples, temperature=1.0, max_new_tokens=args.max_new_tokens,
                   batch_size=args.batch_size, seed=0, shard_problems=len(problems))
-    results = {"hf": [], "vllm": [], "generate": []}
-    prompts = [prompt_ids(tokenizer, text, "") for text in problems["problem"] for _ in range(args.samples)]
+    results = {"hf": [], "vllm": []}
+    accuracy = {}
     with VllmEngine(args.model, args.vllm_python, threads=args.threads, engine_args=json.loads(args.engine_args),
                     log=args.log) as engine:
         start = time.perf_counter()
         ready = engine.start()
-        print(f"vllm {ready['vllm']}: engine start {time.perf_counter() - start:.1f} s "
-              f"(worker's own count {ready['seconds']:.1f} s)", flush=True)
+        engine_start = time.perf_counter() - start
+        print(f"vllm {ready['vllm']}: engine start {engine_start:.1f} s (worker's own count {ready['seconds']:.1f} s)",
+              file=sys.stderr, flush=True)
         for repeat in range(args.repeats):
-            start = time.perf_counter()
-            tokens = sum(len(ids) for begin in range(0, len(prompts), args.batch_size)
-                         for ids in generate(model, tokenizer, prompts[begin:begin + args.batch_size], 1.0,
-                                             args.max_new_tokens, begin))
-            results["generate"].append(tokens / (time.perf_counter() - start))
-            print(f"repeat {repeat} generate: {results['generate'][-1]:.0f} tokens/s", flush=True)
             for backend in ("hf", "vllm"):
                 start = time.perf_counter()
                 frame = sample_solutions(model if backend == "hf" else None, tokenizer, problems,
@@ -66,13 +63,17 @@ def main():
                 seconds = time.perf_counter() - start
                 tokens = int(frame["num_tokens"].sum())
                 results[backend].append(tokens / seconds)
+                accuracy[backend] = float(frame["correct"].mean())
                 print(f"repeat {repeat} {backend:4s}: {tokens} tokens in {seconds:.1f} s = {tokens / seconds:.0f} "
                       f"tokens/s (accuracy {frame['correct'].mean():.3f}, truncated {frame['truncated'].mean():.3f})",
-                      flush=True)
-    hf, vl, gen = (sum(v) / len(v) for v in (results["hf"], results["vllm"], results["generate"]))
-    print(f"{len(problems)} problems x {args.samples} samples x <= {args.max_new_tokens} tokens, {args.threads} "
-          f"thread(s): hf {hf:.0f} tokens/s, vllm {vl:.0f} tokens/s, generate {gen:.0f} tokens/s; "
-          f"hf / vllm = {hf / vl:.2f}, hf / generate = {hf / gen:.2f}")
+                      file=sys.stderr, flush=True)
+    hf, vl = (sum(v) / len(v) for v in (results["hf"], results["vllm"]))
+    print(json.dumps({
+        "hf_tokens_per_s": [round(v) for v in results["hf"]], "vllm_tokens_per_s": [round(v) for v in results["vllm"]],
+        "hf_over_vllm": round(hf / vl, 3), "engine_start_s": round(engine_start, 1), "vllm": ready["vllm"],
+        "accuracy": {k: round(v, 3) for k, v in accuracy.items()}, "problems": len(problems), "samples": args.samples,
+        "max_new_tokens": args.max_new_tokens, "repeats": args.repeats, "threads": args.threads,
+    }, indent=1))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ def main():
                 for key in ("p_yes", "p_no", "mean_logprob") for i in checked)
     sampled = sum(map(len, completions))
     print(json.dumps({
+        "problems": args.problems, "samples": args.samples, "max_new_tokens": args.max_new_tokens,
+        "model": args.model or "untrained default-size",
         "solutions": len(completions), "mean_completion_tokens": round(sampled / len(completions), 1),
         "question_tokens": len(suffix), "sampling_s": round(sampling, 2),
         "scoring_in_pass_s": round(in_pass - sampling, 3), "scoring_apart_s": round(separate, 2),

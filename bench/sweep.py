@@ -13,9 +13,13 @@ path) and on a MATH-like pool of LaTeX answers (per problem the right value in 3
 values in 1-3 forms each: integers 50%, fractions and decimals 15%, radicals 10%, multiples of pi 8%, tuples 8%,
 intervals 4%, text 5%, roughly MATH's mix). The grader's caches are emptied before each timing: each sweep stage
 is a fresh process. Usage: python bench/sweep.py --equivalence [--problems 500] [--n-max 512]
+
+Both print their lines on stderr and one JSON object on stdout.
 """
 
 import argparse
+import json
+import sys
 import time
 from collections import Counter
 from fractions import Fraction
@@ -117,11 +121,12 @@ def equivalence_main(args):
     from rlv.tasks import grading
     ns = [2**i for i in range(args.n_max.bit_length())]
     run = {"num_subsets": args.subsets, "num_bootstrap": 1000, "confidence": 0.95, "seed": 0}
-    print(f"workload: {args.problems} problems x N_max {args.n_max}, N in {ns}, {args.subsets} subsets, 6 strategies")
+    say(f"workload: {args.problems} problems x N_max {args.n_max}, N in {ns}, {args.subsets} subsets, 6 strategies")
+    report = {"problems": args.problems, "n_max": args.n_max, "subsets": args.subsets, "pools": {}}
     integers = synthetic_pool(args.problems, args.n_max)
     integers["answer"] = integers["answer"].where(integers["answer"] != "gold", "42")  # the right answer: 42
-    for name, frame in (("integer", integers),
-                        ("MATH-like LaTeX", latex_pool(args.problems, args.n_max))):
+    for key, name, frame in (("integer", "integer", integers),
+                             ("latex", "MATH-like LaTeX", latex_pool(args.problems, args.n_max))):
         distinct = frame.groupby("problem_id")["answer"].nunique()
         exact, exact_s = _timed(lambda: sweep(frame, ns, STRATEGIES, **run))
         _clear_caches(grading)
@@ -130,11 +135,21 @@ def equivalence_main(args):
         equal, equal_s = _timed(lambda: sweep(frame, ns, STRATEGIES, **run, equivalent=grading.answers_equal))
         candidates = (codes.max(axis=1) + 1).mean()
         majority = lambda table: table[(table["strategy"] == "majority") & (table["n"] == ns[-1])]["accuracy"].item()  # noqa: E731
-        print(f"{name} pool: {distinct.mean():.1f} distinct answers per problem, {candidates:.1f} candidates")
-        print(f"  sweep, exact strings:        {exact_s:6.2f} s   majority at N={ns[-1]}: {majority(exact):.3f}")
-        print(f"  sweep, grader's equivalence: {equal_s:6.2f} s   majority at N={ns[-1]}: {majority(equal):.3f}   "
-              f"ratio {equal_s / exact_s:.2f}")
-        print(f"  the clustering alone (encode_answers): {cluster_s:.2f} s")
+        say(f"{name} pool: {distinct.mean():.1f} distinct answers per problem, {candidates:.1f} candidates")
+        say(f"  sweep, exact strings:        {exact_s:6.2f} s   majority at N={ns[-1]}: {majority(exact):.3f}")
+        say(f"  sweep, grader's equivalence: {equal_s:6.2f} s   majority at N={ns[-1]}: {majority(equal):.3f}   "
+            f"ratio {equal_s / exact_s:.2f}")
+        say(f"  the clustering alone (encode_answers): {cluster_s:.2f} s")
+        report["pools"][key] = {
+            "distinct_answers": round(float(distinct.mean()), 1), "candidates": round(float(candidates), 1),
+            "exact_s": round(exact_s, 2), "equivalent_s": round(equal_s, 2), "clustering_s": round(cluster_s, 2),
+            "ratio": round(equal_s / exact_s, 2), "majority_exact": round(majority(exact), 3),
+            "majority_equivalent": round(majority(equal), 3)}
+    print(json.dumps(report, indent=1))
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _clear_caches(grading):
@@ -188,10 +203,13 @@ def main():
     loop_sampled = time.perf_counter() - start
     # three of the six strategies were looped over len(sample_ns) of len(ns) N values: scale to the full workload
     loop_full = loop_sampled * (args.problems / sample_problems) * (sum(ns) / sum(sample_ns)) * 2
-    print(f"workload: {args.problems} problems x N_max {args.n_max}, N in {ns}, {args.subsets} subsets, 6 strategies")
-    print(f"vectorized sweep: {vectorized:.2f} s")
-    print(f"per-problem Python loop (extrapolated from {sample_problems} problems, N in {sample_ns}): {loop_full:.0f} s")
-    print(f"speed-up: {loop_full / vectorized:.0f}x")
+    say(f"workload: {args.problems} problems x N_max {args.n_max}, N in {ns}, {args.subsets} subsets, 6 strategies")
+    say(f"vectorized sweep: {vectorized:.2f} s")
+    say(f"per-problem Python loop (extrapolated from {sample_problems} problems, N in {sample_ns}): {loop_full:.0f} s")
+    say(f"speed-up: {loop_full / vectorized:.0f}x")
+    print(json.dumps({"problems": args.problems, "n_max": args.n_max, "subsets": args.subsets,
+                      "vectorized_s": round(vectorized, 2), "loop_extrapolated_s": round(loop_full, 1),
+                      "speedup": round(loop_full / vectorized, 1)}, indent=1))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ seconds() { echo $(( $(date +%s) - $1 )); }
 
 start=$(date +%s)
 $PYTHON -m pytest -q -p no:cacheprovider tests/inference/test_decoding.py tests/test_verifier.py \
-  tests/training/test_fused_loss.py tests/training/test_rl_params.py > "$WORK/tests.log" 2>&1
+  tests/training/test_fused_loss.py tests/training/test_rl_params.py tests/training/test_rollout_decoding.py > "$WORK/tests.log" 2>&1
 tests_rc=$?
 tests_line=$(grep -E "passed|failed" "$WORK/tests.log" | tail -n 1)
 tests_s=$(seconds "$start")
@@ -69,15 +69,19 @@ decoder_rc=$?
 $PYTHON bench/rlv_overhead.py --base "$WORK/model" --data "$WORK/dag/results/data/train.parquet" \
   --device "$DEVICE" --precision "$PRECISION" $RL > "$WORK/overhead.json" 2> "$WORK/overhead.log"
 overhead_rc=$?
+$PYTHON bench/rl_step.py --base "$WORK/model" --data "$WORK/dag/results/data/train.parquet" \
+  --device "$DEVICE" --precision "$PRECISION" $RL > "$WORK/rl_step.json" 2> "$WORK/rl_step.log"
+rl_step_rc=$?
 bench_s=$(seconds "$start")
 
 $PYTHON - "$WORK" "$tests_rc" "$tests_line" "$tests_s" "$dag_rc" "$dag_s" "$model_rc" "$decoder_rc" "$overhead_rc" \
-  "$bench_s" "$SMOKE" <<'EOF' | tee "${OUT:-$WORK}/gpu-check.json"
+  "$rl_step_rc" "$bench_s" "$SMOKE" <<'EOF' | tee "${OUT:-$WORK}/gpu-check.json"
 import json
 import sys
 from pathlib import Path
 
-work, tests_rc, tests_line, tests_s, dag_rc, dag_s, model_rc, decoder_rc, overhead_rc, bench_s, smoke = sys.argv[1:]
+(work, tests_rc, tests_line, tests_s, dag_rc, dag_s, model_rc, decoder_rc, overhead_rc, rl_step_rc, bench_s,
+ smoke) = sys.argv[1:]
 work = Path(work)
 
 
@@ -99,7 +103,8 @@ summary = {
     "tests": {"ok": tests_rc == "0", "result": tests_line, "seconds": int(tests_s)},
     "test_dag": {"ok": dag_rc == "0" and (work / "dag" / "results" / "summary.md").exists(), "seconds": int(dag_s)},
     "bench": {"model_ok": model_rc == "0", "decoder": read_json("decoder.json"), "rlv_overhead": read_json("overhead.json"),
-              "ok": decoder_rc == "0" and overhead_rc == "0", "seconds": int(bench_s)},
+              "rl_step": read_json("rl_step.json"),
+              "ok": decoder_rc == "0" and overhead_rc == "0" and rl_step_rc == "0", "seconds": int(bench_s)},
 }
 print(json.dumps(summary, indent=1))
 EOF

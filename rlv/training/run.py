@@ -142,6 +142,17 @@ def trainer_options(params: RLParams) -> dict:
     return {key: getattr(params, key) for key in VINE_KEYS if getattr(params, key) is not None}
 
 
+def make_trainer(model, tokenizer, problems: pd.DataFrame, params: RLParams, output_dir: str | Path, **kwargs):
+    """The run's trainer (`TRAINERS[params.trainer]`) over `problems`, rewarded by correctness, with its lambda, its
+    method's options and its rollout decoder; `kwargs` go to the trainer (rollout_store, callbacks)."""
+    trainer = TRAINERS[params.trainer](
+        model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(output_dir)),
+        train_dataset=prompt_dataset(problems, params.instruction), processing_class=tokenizer,
+        verify_coef=params.verify_coef, **trainer_options(params), **kwargs)
+    trainer.rollout_decoder = params.rollout_decoder
+    return trainer
+
+
 def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParams, run: str, model_out: str | Path,
                  rollouts_out: str | Path, checkpoint_dir: str | Path, log=print) -> pd.DataFrame:
     """Train one run from `base_model` on `problems`; write the model directory and the rollout store atomically.
@@ -162,15 +173,12 @@ def run_training(base_model: str | Path, problems: pd.DataFrame, params: RLParam
     if resume_from is not None and state.is_main_process:
         store.append(checkpoints.restored_rows(resume_from))
         log(f"{run}: resuming from {resume_from} ({len(store.rows)} rollouts restored)")
-    trainer = TRAINERS[params.trainer](
-        model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(checkpoint_dir)),
-        train_dataset=prompt_dataset(problems, params.instruction), processing_class=tokenizer,
-        verify_coef=params.verify_coef, rollout_store=store, **trainer_options(params),
+    trainer = make_trainer(
+        model, tokenizer, problems, params, checkpoint_dir, rollout_store=store,
         callbacks=[StepLog(run, log), checkpoints.RolloutSnapshot(store, checkpoint_dir)] + (
             [TensorBoardCallback(SummaryWriter(logdir=str(checkpoint_dir / "tensorboard")))]  # live, main process
             if state.is_main_process else []),
     )
-    trainer.rollout_decoder = params.rollout_decoder
     for noisy in (ProgressCallback, PrinterCallback):  # each writes the raw log dict of every step
         trainer.remove_callback(noisy)
     trainer.add_callback(QuietProgress)

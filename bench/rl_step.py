@@ -1,0 +1,89 @@
+"""Benchmark: one RL step with rollouts from the project's decoder against rollouts from transformers' generate.
+
+A GRPO^V trainer on the default's base model and training data (the default's RL shape: 16 prompts x 8 rollouts,
+up to 160 tokens). Each step draws one batch of prompts and generates its rollouts twice from the same weights,
+once per decoder (`rl.rollout_decoder`: rlv, TRL's own path replaced by rlv.inference.decoding; transformers,
+TRL's `generate`), in alternating order, with TRL's `_generate_and_score_completions` (rewards, log-probs, the
+rollout tensors); then one update (loss, backward, AdamW step) on the rlv batch, which moves the weights as
+training does. Reported: median generation seconds per decoder (the first step left out: warm-up), the update's,
+the generation ratio rlv / transformers, the step ratio (gen_rlv + update) / (gen_transformers + update), and each
+decoder's mean completion length and reward (the same law: they agree within noise). On a GPU
+(`--device cuda --precision bf16`) also each decoder's peak memory (scripts/gpu-check.sh runs it at
+Qwen2.5-1.5B's shape).
+Usage:
+    python bench/rl_step.py --base results/models/base --data results/data/train.parquet [--steps 5]
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from rlv_overhead import grpo_v_trainer, rl_arguments  # bench/, beside this script
+
+DECODERS = ("rlv", "transformers")
+
+
+def generate(trainer, batch, decoder, cuda):
+    trainer.rollout_decoder = decoder
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    inputs = trainer._generate_and_score_completions(batch)
+    if cuda:
+        torch.cuda.synchronize()
+    lengths = inputs["completion_mask"].sum(1).float()
+    return inputs, time.perf_counter() - start, {
+        "length": lengths.mean().item(), "reward": trainer._batch_rewards.float().mean().item(),
+        "peak_gib": torch.cuda.max_memory_allocated() / 2**30 if cuda else None}
+
+
+def main():
+    args = rl_arguments(argparse.ArgumentParser(description=__doc__,
+                                                formatter_class=argparse.RawDescriptionHelpFormatter), steps=5).parse_args()
+    model, trainer, optimizer = grpo_v_trainer(args)
+    cuda = next(model.parameters()).device.type == "cuda"
+    batches = iter(trainer.get_train_dataloader())
+    seconds = {name: [] for name in (*DECODERS, "update")}
+    seen = {name: [] for name in DECODERS}
+    for step in range(args.steps):
+        model.train()
+        trainer.state.global_step = step
+        batch = next(batches)
+        kept = None
+        for decoder in (DECODERS if step % 2 == 0 else DECODERS[::-1]):
+            inputs, elapsed, facts = generate(trainer, batch, decoder, cuda)
+            seconds[decoder].append(elapsed)
+            seen[decoder].append(facts)
+            kept = inputs if decoder == "rlv" else kept
+        start = time.perf_counter()
+        with trainer.accelerator.autocast():
+            loss = trainer._compute_loss(trainer.model, kept)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if cuda:
+            torch.cuda.synchronize()
+        seconds["update"].append(time.perf_counter() - start)
+    skip = 1 if args.steps > 1 else 0
+    median = {name: statistics.median(values[skip:]) for name, values in seconds.items()}
+    mean = lambda decoder, key: round(statistics.mean(f[key] for f in seen[decoder]), 3)  # noqa: E731
+    report = {
+        "median_s": {name: round(value, 3) for name, value in median.items()},
+        "generation_ratio": round(median["rlv"] / median["transformers"], 3),
+        "step_ratio": round((median["rlv"] + median["update"]) / (median["transformers"] + median["update"]), 3),
+        "mean_length": {decoder: mean(decoder, "length") for decoder in DECODERS},
+        "mean_reward": {decoder: mean(decoder, "reward") for decoder in DECODERS},
+        "peak_gib": {decoder: round(max(f["peak_gib"] for f in seen[decoder]), 2) for decoder in DECODERS}
+        if cuda else None,
+        "steps": args.steps, "threads": args.threads, "sequences": args.prompts_per_step * args.num_generations,
+        "device": args.device, "precision": args.precision,
+    }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
