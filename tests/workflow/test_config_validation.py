@@ -48,7 +48,7 @@ BAD = [  # (dotted key, bad value, text the error must contain)
     ("rl.defaults.num_generations", 1, "minimum"),
     ("rl.defaults.loss_type", "ppo", "is not one of ['grpo', 'bnpo', 'dr_grpo', 'dapo']"),
     ("rl.defaults.temperature", 0, "exclusiveMinimum"),
-    ("rl.runs", {"grpo": {"trainer": "ppo", "verify_coef": 1.0}}, "is not one of ['grpo', 'rloo', 'vineppo']"),
+    ("rl.runs", {"grpo": {"trainer": "ppo", "verify_coef": 1.0}}, "is not one of ['grpo', 'rloo', 'loop', 'vineppo']"),
     ("rl.runs", {"vineppo": {"trainer": "vineppo", "verify_coef": 0, "vine_mc_samples": 0}}, "minimum"),
     ("rl.runs", {"grpo": {"trainer": "grpo", "verify_coef": -1}}, "minimum"),
     ("rl.runs", {"grpo": {"trainer": "grpo"}}, "'verify_coef' is a required property"),
