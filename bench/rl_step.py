@@ -1,13 +1,16 @@
-"""Benchmark: one RL step with rollouts from the project's decoder against rollouts from transformers' generate.
+"""Benchmark: one RL step as rlv runs it against the same step as TRL runs it.
 
 A GRPO^V trainer on the default's base model and training data (the default's RL shape: 16 prompts x 8 rollouts,
 up to 160 tokens). Each step draws one batch of prompts and generates its rollouts twice from the same weights,
 once per decoder (`rl.rollout_decoder`: rlv, TRL's own path replaced by rlv.inference.decoding; transformers,
 TRL's `generate`), in alternating order, with TRL's `_generate_and_score_completions` (rewards, log-probs, the
-rollout tensors); then one update (loss, backward, AdamW step) on the rlv batch, which moves the weights as
-training does. Reported: median generation seconds per decoder (the first step left out: warm-up), the update's,
-the generation ratio rlv / transformers, the step ratio (gen_rlv + update) / (gen_transformers + update), and each
-decoder's mean completion length and reward (the same law: they agree within noise). On a GPU
+rollout tensors); then the update (loss, backward, AdamW step) on the rlv batch twice from the same weights and
+optimizer state, in alternating order: in chunks of rollouts of similar length (`rl.length_chunks`, 4:
+rlv.training.length_chunks) and in TRL's one pass; the last one's weights are kept, as training moves them.
+Reported: median seconds of each (the first step left out: warm-up), the generation ratio rlv / transformers, the
+update ratio chunks / one pass, the step ratio (gen_rlv + update) / (gen_transformers + update_one_pass), i.e. rlv's
+step over TRL's own, and each decoder's mean completion length and reward (the same law: they agree within
+noise). On a GPU
 (`--device cuda --precision bf16`) also each decoder's peak memory (scripts/gpu-check.sh runs it at
 Qwen2.5-1.5B's shape).
 Usage:
@@ -15,6 +18,7 @@ Usage:
 """
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -41,13 +45,29 @@ def generate(trainer, batch, decoder, cuda):
         "peak_gib": torch.cuda.max_memory_allocated() / 2**30 if cuda else None}
 
 
+UPDATES = {"update": 4, "update_one_pass": 1}  # length chunks
+
+
+def update(trainer, optimizer, inputs, chunks, cuda):
+    trainer.length_chunks = chunks
+    start = time.perf_counter()
+    with trainer.accelerator.autocast():
+        loss = trainer._compute_loss(trainer.model, inputs)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
 def main():
     args = rl_arguments(argparse.ArgumentParser(description=__doc__,
                                                 formatter_class=argparse.RawDescriptionHelpFormatter), steps=5).parse_args()
     model, trainer, optimizer = grpo_v_trainer(args)
     cuda = next(model.parameters()).device.type == "cuda"
     batches = iter(trainer.get_train_dataloader())
-    seconds = {name: [] for name in (*DECODERS, "update")}
+    seconds = {name: [] for name in (*DECODERS, "update", "update_one_pass")}
     seen = {name: [] for name in DECODERS}
     for step in range(args.steps):
         model.train()
@@ -59,22 +79,20 @@ def main():
             seconds[decoder].append(elapsed)
             seen[decoder].append(facts)
             kept = inputs if decoder == "rlv" else kept
-        start = time.perf_counter()
-        with trainer.accelerator.autocast():
-            loss = trainer._compute_loss(trainer.model, kept)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        if cuda:
-            torch.cuda.synchronize()
-        seconds["update"].append(time.perf_counter() - start)
+        weights, state = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
+        for name in (list(UPDATES) if step % 2 == 0 else list(UPDATES)[::-1]):
+            model.load_state_dict(weights)
+            optimizer.load_state_dict(state)
+            seconds[name].append(update(trainer, optimizer, kept, UPDATES[name], cuda))
     skip = 1 if args.steps > 1 else 0
     median = {name: statistics.median(values[skip:]) for name, values in seconds.items()}
     mean = lambda decoder, key: round(statistics.mean(f[key] for f in seen[decoder]), 3)  # noqa: E731
     report = {
         "median_s": {name: round(value, 3) for name, value in median.items()},
         "generation_ratio": round(median["rlv"] / median["transformers"], 3),
-        "step_ratio": round((median["rlv"] + median["update"]) / (median["transformers"] + median["update"]), 3),
+        "update_ratio": round(median["update"] / median["update_one_pass"], 3),
+        "step_ratio": round((median["rlv"] + median["update"]) / (median["transformers"] + median["update_one_pass"]),
+                            3),
         "mean_length": {decoder: mean(decoder, "length") for decoder in DECODERS},
         "mean_reward": {decoder: mean(decoder, "reward") for decoder in DECODERS},
         "peak_gib": {decoder: round(max(f["peak_gib"] for f in seen[decoder]), 2) for decoder in DECODERS}

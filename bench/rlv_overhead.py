@@ -10,7 +10,8 @@ what gradient checkpointing takes); GRPO^V with its own separate pass. A trainin
 too. The fused update's floor is the share of row-columns the question adds: on the cache, its tokens over the
 loss batch's row-columns; in the layout, the batch's widening plus the separate pass over the few longest rows
 left out of it (compute is about linear in rows x columns). The share of question tokens in each sequence is
-printed beside them. Threads default to 1: stabler on a loaded machine.
+printed beside them. Every update runs as training runs it, in length chunks (`rl.length_chunks`, 4), and the
+floors count the row-columns of those chunks. Threads default to 1: stabler on a loaded machine.
 On a GPU (`--device cuda --precision bf16`) it reports the peak memory too (scripts/gpu-check.sh runs it at
 Qwen2.5-1.5B's shape).
 Usage:
@@ -29,6 +30,7 @@ import torch
 
 from rlv.models import load_model, resolve_device
 from rlv.training.params import RLParams
+from rlv.training.length_chunks import trimmed
 from rlv.training.run import make_trainer
 from rlv.verifier import fused_layout
 
@@ -53,16 +55,21 @@ def suffix_shares(trainer, inputs):
     """(mean share of the suffix in each prompt + completion + suffix, the fused update's floor on the cache: the
     suffix's tokens over the loss batch's row-columns, and the floor of the widened layout that gradient
     checkpointing takes: the extra row-columns of the widened batch and of the separate pass over the rows left
-    out, over the loss batch's)."""
-    ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
-    mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
-    suffix = trainer.verification_suffix
-    layout = fused_layout(ids, mask, inputs["completion_ids"].size(1), suffix, trainer._drop_ids)
-    lengths = mask.sum(1).float() + len(suffix) - 1  # the suffix re-opens with the EOS a finished row ends with
-    left_out = lengths[~layout["fused"]]
-    extra = ids.size(0) * (layout["input_ids"].size(1) - ids.size(1)) + len(left_out) * (left_out.max().item()
-                                                                                         if len(left_out) else 0)
-    return ((len(suffix) - 1) / lengths).mean().item(), ids.size(0) * len(suffix) / ids.numel(), extra / ids.numel()
+    out, over the loss batch's). Row-columns are counted in the passes the update runs (its length chunks)."""
+    groups = trainer._length_chunks(inputs)
+    parts = [inputs] if groups is None else [trimmed(inputs, rows) for rows in groups]
+    suffix, cells, cache, layout_extra, shares = trainer.verification_suffix, 0, 0, 0, []
+    for part in parts:
+        ids = torch.cat([part["prompt_ids"], part["completion_ids"]], 1)
+        mask = torch.cat([part["prompt_mask"], part["completion_mask"]], 1)
+        layout = fused_layout(ids, mask, part["completion_ids"].size(1), suffix, trainer._drop_ids)
+        lengths = mask.sum(1).float() + len(suffix) - 1  # the suffix re-opens with the EOS a finished row ends with
+        left_out = lengths[~layout["fused"]]
+        layout_extra += ids.size(0) * (layout["input_ids"].size(1) - ids.size(1)) + len(left_out) * (
+            left_out.max().item() if len(left_out) else 0)
+        cells, cache = cells + ids.numel(), cache + ids.size(0) * len(suffix)
+        shares += ((len(suffix) - 1) / lengths).tolist()
+    return sum(shares) / len(shares), cache / cells, layout_extra / cells
 
 
 def rl_arguments(parser: argparse.ArgumentParser, steps: int) -> argparse.ArgumentParser:

@@ -138,8 +138,9 @@ def _decoder_measured(r):
 
 def _rl_step_measured(r):
     m, length, reward = r["median_s"], r["mean_length"], r["mean_reward"]
-    return (f"generation rlv / transformers {r['generation_ratio']:.3f} ({m['rlv']:.2f} s vs {m['transformers']:.2f} s), "
-            f"step {r['step_ratio']:.3f} (update {m['update']:.2f} s); mean completion {length['rlv']:.1f} vs "
+    return (f"step rlv / TRL {r['step_ratio']:.3f}: generation rlv / transformers {r['generation_ratio']:.3f} "
+            f"({m['rlv']:.2f} s vs {m['transformers']:.2f} s), update in length chunks / one pass {r['update_ratio']:.3f} "
+            f"({m['update']:.2f} s vs {m['update_one_pass']:.2f} s); mean completion {length['rlv']:.1f} vs "
             f"{length['transformers']:.1f} tokens, mean reward {reward['rlv']:.3f} vs {reward['transformers']:.3f}")
 
 
@@ -213,10 +214,11 @@ BENCHMARKS = [
         "rl_step", "bench/rl_step.py", ["--base", "{base}", "--data", "{train}"],
         ["--base", "{base}", "--data", "{train}", "--steps", "2", "--prompts-per-step", "2", "--num-generations", "4",
          "--max-completion-length", "16"], ("base", "train"),
-        ("median_s.rlv", "median_s.transformers", "median_s.update", "generation_ratio", "step_ratio",
+        ("median_s.rlv", "median_s.transformers", "median_s.update", "median_s.update_one_pass", "generation_ratio",
+         "update_ratio", "step_ratio",
          "mean_length.rlv", "mean_length.transformers", "mean_reward.rlv", "mean_reward.transformers"),
-        lambda r: (f"one GRPO^V step with rollouts from the decoder (`rl.rollout_decoder: rlv`) against TRL's "
-                   f"`generate` (`transformers`): {r['sequences']} rollouts per step, {r['steps']} steps, first "
+        lambda r: (f"one GRPO^V step as rlv runs it (rollouts from its decoder, the update in length chunks) against "
+                   f"TRL's own (`generate`, one pass): {r['sequences']} rollouts per step, {r['steps']} steps, first "
                    f"dropped, medians"),
         _rl_step_measured, "step ratio <= 0.75", lambda r: r["step_ratio"] <= 0.75),
 ]

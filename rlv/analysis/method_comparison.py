@@ -1,5 +1,5 @@
 """The paper's parallel-scaling comparison per RL method, from a design search whose designs are methods
-(config/searches/rl_methods.yaml: GRPO, leave-one-out PPO, VinePPO; each trained with lambda = 0 and with the
+(config/searches/rl_methods.yaml: GRPO, RLOO, LOOP, VinePPO; each trained with lambda = 0 and with the
 search's largest lambda).
 
 For each design (method) on its base (a `MethodPair`: rlv.pipeline.nested.method_pairs, the search's first seed):

@@ -1,6 +1,6 @@
 """Parallel scaling per RL method: one panel per method of the rl_methods design search.
 
-Each panel is the paper's comparison for one method (GRPO, leave-one-out PPO, VinePPO): accuracy against N of
+Each panel is the paper's comparison for one method (GRPO, RLOO, LOOP, VinePPO): accuracy against N of
 the base method's majority vote (its lambda = 0 arm) and of RL^V's best-of-N and weighted vote by its own
 p("Yes") (the largest-lambda arm), with bootstrap CI bands and both arms' pass@N (dashed) as the ceiling.
 The arrows and the note beside each panel are those of the parallel-scaling figure (`mark_compute_ratio`):

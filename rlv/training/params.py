@@ -39,6 +39,7 @@ class RLParams:
     vine_prompt_value: str | None = None
     micro_batch_size: int | None = None  # rollouts per process per forward/backward; None: all of its share
     gradient_checkpointing: bool = False
+    length_chunks: int = 4  # the update in this many passes of rollouts of similar length (rlv.training.length_chunks)
     device: str = "auto"  # rlv.models.resolve_device
     precision: str = "auto"  # rlv.models.resolve_dtype: bf16 trains with fp32 weights under autocast (TRL's bf16)
     instruction: str = ""

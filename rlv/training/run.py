@@ -5,8 +5,9 @@ Parameters (`rlv.training.params.RLParams`, one field per key of an RL run's con
 max_completion_length, temperature, beta, epsilon, num_iterations, loss_type (GRPO, LOOP and VinePPO),
 scale_rewards (GRPO's advantage scaling: "group", "batch" or "none"; Dr. GRPO is loss_type dr_grpo with "none"),
 checkpoint_every, rollout_decoder ("rlv": the project's decoder samples the rollouts, the default;
-"transformers": TRL's generate; `rlv.training.rollout_decoding`), use_vllm and vllm_mode (TRL's vLLM rollouts, GPU
-only), instruction, seed, threads, train_levels
+"transformers": TRL's generate; `rlv.training.rollout_decoding`), length_chunks (the update's passes over rollouts of
+similar length, `rlv.training.length_chunks`), micro_batch_size, gradient_checkpointing, use_vllm and vllm_mode
+(TRL's vLLM rollouts, GPU only), instruction, seed, threads, train_levels
 (train only on the problems at these levels, for easy-to-hard; default every level), and for VinePPO
 vine_mc_samples, vine_max_steps, vine_step_markers, vine_whiten and vine_prompt_value (None: VinePPO's own
 defaults, `rlv.training.vineppo`). The model directory
@@ -149,7 +150,7 @@ def make_trainer(model, tokenizer, problems: pd.DataFrame, params: RLParams, out
         model=model, reward_funcs=[correctness_reward], args=trl_config(params, str(output_dir)),
         train_dataset=prompt_dataset(problems, params.instruction), processing_class=tokenizer,
         verify_coef=params.verify_coef, **trainer_options(params), **kwargs)
-    trainer.rollout_decoder = params.rollout_decoder
+    trainer.rollout_decoder, trainer.length_chunks = params.rollout_decoder, params.length_chunks
     return trainer
 
 

@@ -53,6 +53,7 @@ from trl import GRPOTrainer, RLOOTrainer
 from rlv.tasks.grading import extract_boxed
 from rlv.verifier import (answer_token_ids, continued_verdict_hidden, forward_logits, fused_layout, kept_lengths,
                           strip_trailing, verification_batch, verification_loss, verification_suffix_ids)
+from rlv.training.length_chunks import CHUNKABLE, chunk_rows, chunk_weight, real_lengths, trimmed
 from rlv.training.loop import LOOPMixin
 from rlv.training.rollout_decoding import DecoderRollouts
 from rlv.training.vineppo import VinePPOMixin
@@ -66,6 +67,7 @@ class VerificationMixin(DecoderRollouts):
         self.fuse_verification = fuse_verification
         self.fused_split_long = True  # see `fused_layout`; False widens the batch for every row
         self.fused_on_cache = True  # False: the widened layout even without gradient checkpointing
+        self.length_chunks = 1  # the update in chunks of rows of similar length (rlv.training.length_chunks)
         self._fuse_next_pass = False
         self._verdict_logits = None
         self.rollout_store = rollout_store
@@ -117,17 +119,20 @@ class VerificationMixin(DecoderRollouts):
             self.rollout_store.append(rows)
 
     def _compute_loss(self, model, inputs):
+        groups = self._length_chunks(inputs)
+        if groups is None:
+            loss, verdict_logits = self._rl_loss_and_verdicts(model, inputs)
+        else:  # rlv.training.length_chunks: the same loss, less padding
+            loss, verdict_parts = 0.0, []
+            for rows in groups:
+                part, logits = self._rl_loss_and_verdicts(model, trimmed(inputs, rows))
+                loss = loss + chunk_weight(self.loss_type, inputs, rows) * part
+                verdict_parts.append(logits)
+            verdict_logits = None
+            if self.verify_coef != 0:  # back in the rows' own order
+                verdict_logits = torch.cat(verdict_parts)[torch.argsort(torch.cat(groups)).to(verdict_parts[0].device)]
         if self.verify_coef == 0:
-            return super()._compute_loss(model, inputs)
-        self._fuse_next_pass = self.fuse_verification
-        try:
-            loss = super()._compute_loss(model, inputs)
-        finally:
-            self._fuse_next_pass = False
-        if self.fuse_verification:
-            verdict_logits, self._verdict_logits = self._verdict_logits, None
-        else:
-            verdict_logits = self._separate_verdict_logits(model, inputs)
+            return loss
         verify_loss, verify_accuracy = verification_loss(verdict_logits, inputs["verification_labels"], self.yes_id,
                                                          self.no_id)
         mode = "train" if self.model.training else "eval"
@@ -138,6 +143,29 @@ class VerificationMixin(DecoderRollouts):
         self._metrics[mode]["verifier/accuracy"].append(verify_accuracy.item())
         self._metrics[mode]["verifier/scale"].append(scale)
         return loss + self.verify_coef * scale * verify_loss / normalizer
+
+    def _length_chunks(self, inputs) -> list[torch.Tensor] | None:
+        """The chunks of rows the update runs in (rlv.training.length_chunks), or None for one pass: GRPO's losses
+        whose reduction allows it, without the entropy terms that couple the rows, with `length_chunks` > 1."""
+        if (self.length_chunks <= 1 or not isinstance(self, GRPOTrainer) or self.loss_type not in CHUNKABLE
+                or self._entropy_bonus_enabled or self.top_entropy_quantile < 1.0 or "tool_mask" in inputs):
+            return None
+        return chunk_rows(real_lengths(inputs), self.length_chunks)
+
+    def _rl_loss_and_verdicts(self, model, inputs):
+        """TRL's loss over these rollouts, and their verdict logits (None where lambda = 0)."""
+        if self.verify_coef == 0:
+            return super()._compute_loss(model, inputs), None
+        self._fuse_next_pass = self.fuse_verification
+        try:
+            loss = super()._compute_loss(model, inputs)
+        finally:
+            self._fuse_next_pass = False
+        if self.fuse_verification:
+            verdict_logits, self._verdict_logits = self._verdict_logits, None
+        else:
+            verdict_logits = self._separate_verdict_logits(model, inputs)
+        return loss, verdict_logits
 
     # lambda's unit (see the module docstring): how this trainer's RL loss weighs a rollout's tokens
     sums_tokens = False  # True where the RL loss sums a rollout's token log-probs (TRL's RLOO) instead of averaging

@@ -1,7 +1,7 @@
 # Design searches (config/searches/{search}.yaml, found by rlv.pipeline.nested), each its own target outside `rule all`:
 #     snakemake --cores all miniature        # which embedded default can work
 #     snakemake --cores all lambda_sweep     # pass@1 vs verifier accuracy per lambda
-#     snakemake --cores all rl_methods       # GRPO, leave-one-out PPO, VinePPO, each with RL^V
+#     snakemake --cores all rl_methods       # GRPO, RLOO, LOOP, VinePPO, each with RL^V
 # Each base (task + warm-up) of a search runs the ordinary DAG in results/experiments/{search}/{base} with one
 # RL run per (design, lambda, seed); the table results/experiments/{search}.md/.parquet collects every arm.
 
@@ -173,7 +173,7 @@ rule figure_rl_methods:
 
 
 rule rl_methods:
-    """Target: GRPO, leave-one-out PPO and VinePPO with and without the verification loss (config/searches/rl_methods.yaml):
+    """Target: GRPO, RLOO, LOOP and VinePPO with and without the verification loss (config/searches/rl_methods.yaml):
     every arm's table, the per-method comparison and its figure, outside rule all."""
     input:
         "results/experiments/rl_methods.md",

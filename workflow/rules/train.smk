@@ -1,5 +1,5 @@
 rule train_rl:
-    """RL from the base model (GRPO / leave-one-out PPO), with lambda * L_verify when verify_coef > 0.
+    """RL from the base model (GRPO / RLOO / LOOP / VinePPO), with lambda * L_verify when verify_coef > 0.
     Every training rollout goes to the Parquet rollout store; a killed run resumes from results/checkpoints/{run}.
     With resources.train_rl.gpu > 1 the run goes through `accelerate launch` (workflow/accelerate/multi_gpu.yaml)."""
     input:
