@@ -10,7 +10,10 @@ parallel copy of GRPO with the same method names, so one mixin serves both). It 
 - `_compute_loss`: L = L_RL + verify_coef * L_verify, where L_verify is the Yes/No cross-entropy of
   `rlv.verifier` on the very same rollouts (prompt + completion + verification question). GRPO's loss is
   already divided by the gradient-accumulation steps and RLOO's is not (`loss_is_scaled_for_ga`); L_verify is
-  divided the same way as the loss it joins.
+  divided the same way as the loss it joins. With `length_chunks` > 1 (GRPO's trainers) L_RL runs in passes over
+  rollouts of similar length, each cut to its own width, and is recombined by its reduction
+  (`rlv.training.length_chunks`); L_verify is taken once over every row's verdict. TRL logs its per-pass metrics
+  (clip ratios, entropy) once per pass, so those logged means weigh the passes alike.
 - `_get_per_token_logps_and_entropies` (fused path, the default): both losses share the RL loss's forward pass.
   That pass (TRL's fused LM head, scoring exactly the completion tokens) fills a key/value cache; each row's
   verification suffix then runs as new tokens on it, after the row's last real completion token (its stop and
