@@ -25,7 +25,7 @@ import time
 
 import torch
 
-from rlv_overhead import grpo_v_trainer, rl_arguments  # bench/, beside this script
+from rlv_overhead import grpo_v_trainer, rl_arguments, timed_update  # bench/, beside this script
 
 DECODERS = ("rlv", "transformers")
 
@@ -50,15 +50,7 @@ UPDATES = {"update": 4, "update_one_pass": 1}  # length chunks
 
 def update(trainer, optimizer, inputs, chunks, cuda):
     trainer.length_chunks = chunks
-    start = time.perf_counter()
-    with trainer.accelerator.autocast():
-        loss = trainer._compute_loss(trainer.model, inputs)
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    if cuda:
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return timed_update(trainer, optimizer, inputs, cuda)
 
 
 def main():

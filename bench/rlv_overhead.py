@@ -40,6 +40,11 @@ VARIANTS = {"grpo": (0.0, True, True), "grpo_v_fused": (1.0, True, True), "grpo_
 
 def update_seconds(trainer, optimizer, inputs, coef, fuse, on_cache, cuda=False):
     trainer.verify_coef, trainer.fuse_verification, trainer.fused_on_cache = coef, fuse, on_cache
+    return timed_update(trainer, optimizer, inputs, cuda)
+
+
+def timed_update(trainer, optimizer, inputs, cuda=False) -> float:
+    """Seconds of one update as training runs it: loss, backward, optimizer step (bench/rl_step.py times it too)."""
     start = time.perf_counter()
     with trainer.accelerator.autocast():  # TRL's bf16, as its training step runs the loss
         loss = trainer._compute_loss(trainer.model, inputs)
