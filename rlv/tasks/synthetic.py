@@ -1,20 +1,22 @@
 """The synthetic task: one entry point over its problem families, in MATH's record format.
 
 `generate(split, ..., family)` draws `num_problems` distinct problems of one split from a family:
-"expression" (rlv.tasks.expression: evaluate +, -, x trees) or "inverse" (rlv.tasks.inverse: solve a linear
-equation, checkable by substitution). Both families share the split hash and the pieces of their worked
-solutions (rlv.tasks.worked), so their train and test splits are disjoint by construction.
+"expression" (rlv.tasks.expression: evaluate +, -, x trees), "inverse" (rlv.tasks.inverse: solve a linear
+equation, checkable by substitution) or "sort" (rlv.tasks.sorting: the digits of a number in increasing order,
+checkable by comparing tokens). The families share the split hash (rlv.tasks.worked), so their train and test
+splits are disjoint by construction.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from rlv.tasks import expression, inverse
+from rlv.tasks import expression, inverse, sorting
 from rlv.tasks.records import PROBLEM_COLUMNS
 
-FAMILIES = ("expression", "inverse")
-_GENERATORS = {"expression": expression.generate_records, "inverse": inverse.generate_records}
+FAMILIES = ("expression", "inverse", "sort")  # `other` (plan.py) is the first that train is not
+_GENERATORS = {"expression": expression.generate_records, "inverse": inverse.generate_records,
+               "sort": sorting.generate_records}
 
 
 def generate(split: str, num_problems: int, levels: list[int], seed: int, test_fraction: float = 0.2,

@@ -22,7 +22,8 @@ def test_a_stage_runs_the_modules_its_function_imports_and_theirs():
 
 def test_the_closure_follows_imports_and_the_packages_they_run():
     assert closure({"rlv.tasks.synthetic"}) == {"rlv", "rlv.tasks", "rlv.tasks.synthetic", "rlv.tasks.expression",
-                                                "rlv.tasks.inverse", "rlv.tasks.worked", "rlv.tasks.records",
+                                                "rlv.tasks.inverse", "rlv.tasks.sorting", "rlv.tasks.worked",
+                                                "rlv.tasks.records",
                                                 "rlv.tasks.grading"}  # records' gradable filter grades
 
 

@@ -17,7 +17,7 @@ def test_the_ood_set_shares_no_problem_with_any_training_problem():
     assert not set(ood["problem"]) & set(train["problem"]) and not set(ood["id"]) & set(train["id"])
 
 
-@pytest.mark.parametrize("family", ["inverse", "expression"])
+@pytest.mark.parametrize("family", ["inverse", "expression", "sort"])
 def test_verbose_solutions_check_themselves_and_close_with_the_phrase(family):
     short = generate("train", 200, [1, 2, 3, 4, 5], seed=0, family=family)
     verbose = generate("train", 200, [1, 2, 3, 4, 5], seed=0, family=family, verbose=True)
