@@ -29,6 +29,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/sequential.smk"
+include: "workflow/rules/studies.smk"
 
 
 rule all:

@@ -115,14 +115,15 @@ SUBCOMMANDS = {
                   needed("--out", "sweep table (Parquet)"), needed("--verifier-out", "verifier metrics table (Parquet)")]),
     "figure": ("draw one figure (parallel_scaling, training_dynamics, overview, strategies, "
                "verifier_quality, verifier_form, generalization, lambda_sweep, rl_methods, sequential_parallel, "
-               "adaptive_length) from its tables", [
+               "adaptive_length, verification_scaling) from its tables", [
                    arg("name", help="figure name, e.g. parallel_scaling"),
                    arg("--sweep", help="sweep table (parallel_scaling, strategies, verifier_form)"),
                    arg("--efficiency", help="compute-ratio table, marked on parallel_scaling (per method: rl_methods)"),
                    arg("--sweeps", nargs="+", help="sweep tables, one per panel dataset (generalization) or per "
                                                    "search base (rl_methods)"),
                    arg("--metrics", nargs="+", help="RL run directories or their metrics.csv (training_dynamics)"),
-                   arg("--arms", help="a design search's rows, results/experiments/{search}.parquet (lambda_sweep)"),
+                   arg("--arms", help="a design search's or study's rows, results/experiments/{search}.parquet "
+                                      "(lambda_sweep), results/studies/{study}.parquet (verification_scaling)"),
                    arg("--verifier", help="verifier metrics table (verifier_quality, verifier_form)"),
                    arg("--scores", nargs="+", help="scored samples, one file per run (verifier_quality's calibration)"),
                    arg("--budget-strategies", help="accuracy per budget and strategy (sequential_parallel)"),
@@ -177,6 +178,28 @@ SUBCOMMANDS = {
                               needed("--ratios-out", "per-budget best strategies and ratio (Parquet)"),
                               needed("--table-out", "the same ratios as Markdown"),
                               needed("--adaptive-out", "adaptive and fixed-budget points (Parquet)")]),
+    "study-config": ("the workflow config of a verification study's base with overrides (params: the active "
+                     "workflow config)", [
+                         needed("--study", "study file, e.g. config/studies/verification_scaling.yaml"),
+                         needed("--base", "base name in the study"), needed("--out", "the base's config.yaml")]),
+    "study-pool-problems": ("a seeded sample of a base's training problems for the labelled pool (keys: problems, "
+                            "seed)", [PROBLEMS, needed("--out", "the pool's problems (Parquet)")]),
+    "study-arm": ("one arm of a verification study: a verifier trained from the warm-up model on n labelled "
+                  "solutions of the pool, then its verdict on a run's scored test samples (keys: form, labels, size, "
+                  "batch_size, learning_rate, epochs, seed; see rlv.pipeline.stages.studies)", [
+                      needed("--base-model", "the base's warm-up model directory"),
+                      needed("--pool", "the labelled pool: evaluation rollouts on training problems", nargs="+"),
+                      needed("--samples", "the test run's scored samples (Parquet, with mean_logprob)"),
+                      needed("--out", "the same rows with this verifier's p_yes and p_no"),
+                      needed("--history", "per-step training loss and accuracy (CSV)")]),
+    "study-table": ("every arm of a verification study with its intervals and the decision rule (keys: name, "
+                    "labels, num_bootstrap, confidence)", [
+                        needed("--study", "study file, e.g. config/studies/verification_scaling.yaml"),
+                        needed("--arms", "every arm's scored samples, {base}/arms/{arm}.parquet", nargs="+"),
+                        needed("--histories", "every arm's history, {base}/arms/{arm}.csv", nargs="+"),
+                        needed("--references", "per base: the test run's and the reference run's scored samples",
+                               nargs="+"),
+                        needed("--out", "the table (Markdown)"), needed("--rows-out", "the table's rows (Parquet)")]),
 }
 
 

@@ -287,3 +287,17 @@ def training_rollouts(problems, count: int, tokenizer) -> pd.DataFrame:
                      "answer": None, "reward": float(correct),
                      "label": int(correct), "num_tokens": 0, "truncated": False, "seed": 0})
     return pd.DataFrame(rows, columns=TRAIN_COLUMNS)
+
+
+# A small verification study (config/studies's schema): two bases, a family on both and one on the sort base only.
+STUDY = {
+    "seed": 0, "target_within_auroc": 0.65, "pool": {"problems": 10, "num_samples": 4},
+    "test": {"dataset": "test", "run": "grpo", "reference_run": "grpo_v"},
+    "verifier": {"batch_size": 8, "learning_rate": 1e-4, "epochs": 2},
+    "bases": {"default": {"overrides": {}, "pool_runs": ["base", "grpo"], "rationale": "as it is"},
+              "sort": {"overrides": {"task": {"family": "sort"}}, "pool_runs": ["base"], "rationale": "sorting"}},
+    "families": {"generative": {"form": "generative", "labels": "natural", "sizes": [0, 20], "bases": ["default", "sort"],
+                                "rationale": "data"},
+                 "fast": {"form": "bce", "labels": "within", "sizes": [30], "bases": ["sort"], "epochs": 3,
+                          "learning_rate": 1e-3, "rationale": "optimisation"}},
+}

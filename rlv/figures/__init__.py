@@ -1,5 +1,5 @@
 """One module per paper figure. Each takes its tables as keyword arguments (`sweep`, `efficiency`, `metrics`,
-`verifier`, `scores`, `sweeps`, `arms`, `budget_strategies`, `ratios`, `adaptive`; none for the overview), `out`
+`verifier`, `scores`, `sweeps`, `arms` (a search's or a study's rows), `budget_strategies`, `ratios`, `adaptive`; none for the overview), `out`
 (the PNG path; a PDF is written beside it) and `params`."""
 
 from rlv.figures.adaptive_length import adaptive_length
@@ -13,6 +13,7 @@ from rlv.figures.strategies import strategies
 from rlv.figures.training_dynamics import training_dynamics
 from rlv.figures.verifier_form import verifier_form
 from rlv.figures.verifier_quality import verifier_quality
+from rlv.figures.verification_scaling import verification_scaling
 
 FIGURES = {"parallel_scaling": parallel_scaling, "training_dynamics": training_dynamics, "overview": overview,
            "strategies": strategies, "verifier_quality": verifier_quality, "generalization": generalization}
@@ -21,3 +22,4 @@ FIGURES["lambda_sweep"] = lambda_sweep  # built by its own target (workflow/rule
 FIGURES["rl_methods"] = rl_methods  # built by its own target (workflow/rules/experiments.smk)
 FIGURES["sequential_parallel"] = sequential_parallel  # built by target sequential_parallel (workflow/rules/sequential.smk)
 FIGURES["adaptive_length"] = adaptive_length  # the same target
+FIGURES["verification_scaling"] = verification_scaling  # built by each study's target (workflow/rules/studies.smk)

@@ -11,7 +11,8 @@ The run universe:
   each kept only where eval.datasets lists its dataset (`--configfile` merges a config over the default key by
   key, so the default's claims may stay behind, unused).
 - Problem families: a synthetic dataset's `family: other` is the family of the synthetic task that train is not.
-- Design searches: every config/searches/*.yaml, validated (rlv.pipeline.nested).
+- Design searches: every config/searches/*.yaml, validated (rlv.pipeline.nested); verification studies: every
+  config/studies/*.yaml, validated, their runs among rl.runs (rlv.pipeline.study_specs).
 
 Stage parameters (rlv.pipeline.params) are the dicts that `rlv <stage> --params` reads, built from the plan.
 `Plan(config)` runs every check of rlv.pipeline.checks first: a broken rule raises ConfigError naming the key.
@@ -30,6 +31,7 @@ from rlv.pipeline.nested import discover_searches
 from rlv.pipeline.params import StageParams
 from rlv.pipeline.provenance import params_digest, stage_digest
 from rlv.pipeline.registry import STAGES
+from rlv.pipeline.study_specs import STUDY_ROOT, StudyArm, base_root, check_runs, discover_studies, study_arms
 from rlv.tasks.synthetic import FAMILIES
 
 OTHER = "other"  # a synthetic dataset's family: the one train is not
@@ -44,10 +46,12 @@ SEQUENTIAL_ROOT = "results/experiments/sequential_parallel"  # sequential_parall
 class Plan(StageParams):
     """The run universe, inputs and resources of one workflow config; stage parameters from StageParams."""
 
-    def __init__(self, config: dict, workflow_dir: str | Path = ".", searches_dir: str | Path = "config/searches"):
+    def __init__(self, config: dict, workflow_dir: str | Path = ".", searches_dir: str | Path = "config/searches",
+                 studies_dir: str | Path = "config/studies"):
         self.config = config
         self.workflow_dir = Path(workflow_dir)
         self.searches_dir = Path(searches_dir)
+        self.studies_dir = Path(studies_dir)
         check_plan(self)
 
     # --- runs and datasets
@@ -232,6 +236,67 @@ class Plan(StageParams):
         if self.searches[search].get("reuse_main_warm_up"):
             inputs.update(train="results/data/train.parquet", warm_up="results/models/base")
         return inputs
+
+    @cached_property
+    def studies(self) -> dict[str, dict]:
+        """Verification study name -> its validated spec (config/studies/{name}.yaml)."""
+        return discover_studies(self.studies_dir)
+
+    def study(self, study: str) -> dict:
+        """A study's spec, its runs and test dataset checked against this config (when its jobs are planned: the
+        studies are written for the default config, and another config need not have their runs)."""
+        spec = self.studies[study]
+        check_runs(spec, self.rl_runs, self.study_file(study))
+        if spec["test"]["dataset"] not in self.data_specs:
+            raise ConfigError(f"{self.study_file(study)}: test.dataset: {spec['test']['dataset']!r} is not a dataset "
+                              f"of the config ({sorted(self.data_specs)})")
+        return spec
+
+    def study_file(self, study: str) -> str:
+        return str(self.studies_dir / f"{study}.yaml")
+
+    def study_root(self, study: str, base: str) -> str:
+        """Where a study base's results/ lies: "" for the main DAG's, else its own directory (rlv.pipeline.study_specs)."""
+        return base_root(study, self.studies[study], base)
+
+    def study_pool(self, study: str, base: str) -> list[str]:
+        return [f"{STUDY_ROOT}/{study}/{base}/pool/{run}.parquet" for run in self.studies[study]["bases"][base]["pool_runs"]]
+
+    def study_pool_params(self, study: str, run: str) -> dict:
+        """`rlv sample` of a pool run: eval's decoding with the study's num_samples, without self-scoring."""
+        return {**self.sample_params(run), "num_samples": self.study(study)["pool"]["num_samples"],
+                "self_score": False}
+
+    def study_test_samples(self, study: str, base: str, key: str = "run") -> str:
+        test = self.study(study)["test"]
+        return f"{self.study_root(study, base)}results/rollouts/scored/{test[key]}/{test['dataset']}.parquet"
+
+    def study_arm(self, study: str, base: str, arm: str) -> StudyArm:
+        found = [a for a in study_arms(self.studies[study]) if a.base == base and a.name == arm]
+        if not found:
+            raise ConfigError(f"{self.study_file(study)}: no arm {arm!r} on base {base!r}")
+        return found[0]
+
+    def study_arm_params(self, study: str, base: str, arm: str) -> dict:
+        spec, found = self.studies[study], self.study_arm(study, base, arm)
+        return {"form": found.form, "labels": found.labels, "size": found.size, "batch_size": found.batch_size,
+                "learning_rate": found.learning_rate, "epochs": found.epochs, "seed": spec["seed"],
+                "instruction": self.config["instruction"], "score_batch_size": self.config["eval"]["score_batch_size"],
+                **{key: spec[key] for key in ("device", "precision", "threads") if key in spec}}
+
+    def study_outputs(self, study: str, kind: str) -> list[str]:
+        """Every arm's scored samples (`kind` parquet) or history (csv), in the study's arm order."""
+        return [f"{STUDY_ROOT}/{study}/{arm.base}/arms/{arm.name}.{kind}" for arm in study_arms(self.studies[study])]
+
+    def study_table_params(self, study: str) -> dict:
+        sweep = self.config["sweep"]
+        self.study(study)  # its runs checked against this config
+        return {"name": study, "labels": self.labels,
+                "num_bootstrap": sweep["num_bootstrap"], "confidence": sweep["confidence"]}
+
+    def study_references(self, study: str) -> list[str]:
+        return [self.study_test_samples(study, base, key) for base in self.studies[study]["bases"]
+                for key in ("run", "reference_run")]
 
     @property
     def sequential(self) -> dict | None:

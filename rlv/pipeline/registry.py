@@ -4,7 +4,7 @@ each one runs."""
 
 from __future__ import annotations
 
-from rlv.pipeline.stages import data, evaluate, experiments, figures, models, sequential, train
+from rlv.pipeline.stages import data, evaluate, experiments, figures, models, sequential, studies, train
 
 STAGES = {
     "data": (data.problems, dict),
@@ -27,4 +27,8 @@ STAGES = {
     "sample-budgets": (sequential.sample_budgets, sequential.BudgetParams),
     "sequential-config": (sequential.sequential_config, dict),
     "sequential-tables": (sequential.sequential_tables, sequential.SequentialTableParams),
+    "study-config": (studies.study_config, dict),
+    "study-pool-problems": (studies.pool_problems, studies.PoolProblemsParams),
+    "study-arm": (studies.arm, studies.ArmParams),
+    "study-table": (studies.table, studies.StudyTableParams),
 }

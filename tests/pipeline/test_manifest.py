@@ -10,10 +10,10 @@ from rlv.figures import FIGURES
 from rlv.pipeline.manifest import (COLUMNS, TARGETS, load_manifest, markdown_table, replace_between_markers,
                                    rst_table)
 
-# figure rules live in figures.smk; those of figures built by their own target beside it, in experiments.smk and
-# sequential.smk (whose rules are indented under `if SEQUENTIAL:`)
+# figure rules live in figures.smk; those of figures built by their own target beside it, in experiments.smk,
+# sequential.smk (whose rules are indented under `if SEQUENTIAL:`) and studies.smk
 RULES = "\n".join(re.sub(r"^    ", "", (REPO / "workflow" / "rules" / name).read_text(), flags=re.M)
-                  for name in ("figures.smk", "experiments.smk", "sequential.smk"))
+                  for name in ("figures.smk", "experiments.smk", "sequential.smk", "studies.smk"))
 ENTRIES = load_manifest()
 BUILT = [e for e in ENTRIES if e["status"] == "built"]
 PLANNED = [e for e in ENTRIES if e["status"] == "planned"]

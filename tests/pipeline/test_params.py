@@ -12,6 +12,7 @@ from conftest import REPO
 from rlv.pipeline.manifest import load_manifest
 from rlv.pipeline.params import as_json
 from rlv.pipeline.plan import Plan
+from rlv.pipeline.study_specs import study_arms
 from rlv.pipeline.registry import STAGES
 from rlv.pipeline.stages import evaluate, models, parse_params
 from rlv.training.params import RLParams
@@ -25,11 +26,12 @@ def plan_of(path: str) -> Plan:
     validate(config, str(SCHEMA))
     for spec in (config.get("datasets") or {}).values():  # the paper configs name files a user brings
         spec.pop("path", None)
-    return Plan(config, searches_dir=REPO / "config" / "searches")
+    return Plan(config, searches_dir=REPO / "config" / "searches", studies_dir=REPO / "config" / "studies")
 
 
-def stage_params(plan: Plan):
-    """(subcommand, the dict a rule passes) for every job the plan holds."""
+def stage_params(plan: Plan, studies: bool = True):
+    """(subcommand, the dict a rule passes) for every job the plan holds; the studies' jobs where `studies` (they are
+    written for the default config, whose runs and test split they name)."""
     yield "base-model", plan.base_model_params()
     for run in plan.rl_runs:
         yield "train", plan.rl_params(run)
@@ -52,12 +54,20 @@ def stage_params(plan: Plan):
         for run in (plan.sequential["base_run"], plan.sequential["verifier_run"]):
             yield "sample-budgets", plan.budget_params(run)
         yield "sequential-tables", plan.sequential_table_params()
+    for study, spec in (plan.studies if studies else {}).items():
+        for base, base_spec in spec["bases"].items():
+            for run in base_spec["pool_runs"]:
+                yield "sample", plan.study_pool_params(study, run)
+        for arm in study_arms(spec):
+            yield "study-arm", plan.study_arm_params(study, arm.base, arm.name)
+        yield "study-table", plan.study_table_params(study)
 
 
 @pytest.mark.parametrize("path", CONFIGS)
 def test_every_rules_params_parse_into_its_stages_type(path):
     plan = plan_of(path)
-    parsed = [parse_params(STAGES[stage][1], params, stage) for stage, params in stage_params(plan)]
+    parsed = [parse_params(STAGES[stage][1], params, stage)
+              for stage, params in stage_params(plan, studies=not path.startswith("config/paper"))]
     assert len(parsed) >= 9
     for entry in load_manifest():  # every figure of the manifest has its rule's parameters
         assert isinstance(plan.figure_params(entry["name"]), dict)

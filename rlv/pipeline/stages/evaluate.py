@@ -92,7 +92,7 @@ def _engine(model: Path, params: SampleParams | ScoreParams):
                        engine_args=params.vllm_engine_args, threads=params.threads)
 
 
-def _prompts(tokenizer, texts, instruction: str) -> list[list[int]]:
+def encode_prompts(tokenizer, texts, instruction: str) -> list[list[int]]:
     """Prompt ids of each row's problem text, each distinct text encoded once."""
     from rlv.tasks.chat import prompt_ids
     cache = {}
@@ -144,7 +144,7 @@ def score(*, model: Path, samples: Path, out: Path, run: str | None, verdict_onl
             f"mean p_yes {frame['p_yes'].mean():.3f}")
         return
     scorer, tokenizer = load_model(model, **placement(params)) if hf else (None, load_tokenizer(model))
-    prompts = _prompts(tokenizer, frame["prompt"], params.instruction)
+    prompts = encode_prompts(tokenizer, frame["prompt"], params.instruction)
     completions = [list(c) for c in frame["completion_ids"]]
     yes_id, no_id = answer_token_ids(tokenizer)
     drop = drop_ids(tokenizer)
@@ -176,7 +176,7 @@ def judge(*, model: Path, samples: Path, out: Path, run: str | None, params: Jud
     set_threads(params.threads)
     judge_model, tokenizer = load_model(model, **placement(params))
     frame = read_rollouts(samples, [*EVAL_COLUMNS, "mean_logprob"])
-    prompts = _prompts(tokenizer, frame["prompt"], params.instruction)
+    prompts = encode_prompts(tokenizer, frame["prompt"], params.instruction)
     with progress(len(frame), f"judge {samples}") as bar:
         judged = judge_solutions(judge_model, tokenizer, prompts, [list(c) for c in frame["completion_ids"]],
                                  params.prompt, params.max_new_tokens, params.temperature, params.batch_size,
@@ -196,7 +196,7 @@ def score_head(*, model: Path, samples: Path, run: str, out: Path, params: Score
     set_threads(params.threads)
     verifier, tokenizer = load_head_verifier(model, **placement(params))
     frame = read_rollouts(samples, EVAL_COLUMNS + ["mean_logprob"])
-    prompts = _prompts(tokenizer, frame["prompt"], params.instruction)
+    prompts = encode_prompts(tokenizer, frame["prompt"], params.instruction)
     with progress(len(frame), f"score-head {samples}") as bar:
         scores = score_with_head(verifier, tokenizer, prompts, [list(c) for c in frame["completion_ids"]],
                                  params.batch_size, bar.update)

@@ -1,0 +1,69 @@
+"""The verification-scaling study: how well a verifier trained apart from RL judges solutions, against n.
+
+Reads a study's rows (results/studies/{study}.parquet, rlv.analysis.verification_study: one row per arm and two reference rows
+per base). One column of panels per base. Top: within-problem AUROC of the verifier's score (over the test
+problems with mixed outcomes: what picking among a problem's samples needs) against n, the labelled training
+solutions, one line per family with 95% problem-bootstrap intervals; n = 0 (the warm-up model's zero-shot verdict)
+sits at the left edge of the symlog axis. Horizontal references: 0.5 (chance, dotted), the test policy's mean
+token log-prob (dashed) and the RL^V run's own p(Yes) on its own samples (dash-dot), each with its interval as a
+band. Bottom: weighted vote by the verifier's p(Yes) minus majority vote at N_max, in accuracy points, with its
+paired interval; 0 is no gain.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from rlv.figures.style import save_figure
+
+PANELS = (("AUROC within", "within-problem AUROC (test)", 0.5),
+          ("weighted vote - majority", "weighted vote − majority, N_max", 0.0))
+REFERENCE_STYLES = ("--", "-.")
+
+
+def _errors(rows: pd.DataFrame, metric: str) -> list[list[float]]:
+    lower = (rows[metric] - rows[f"{metric} low"]).fillna(0).clip(lower=0)
+    upper = (rows[f"{metric} high"] - rows[metric]).fillna(0).clip(lower=0)
+    return [lower.tolist(), upper.tolist()]
+
+
+def verification_scaling(arms: pd.DataFrame, out: str, params: dict) -> None:
+    bases = list(dict.fromkeys(arms["base"]))
+    if not len(arms[arms["kind"] == "arm"]):
+        raise ValueError("verification_scaling needs at least one arm")
+    families = list(dict.fromkeys(arms[arms["kind"] == "arm"]["family"]))
+    colors = {family: f"C{i % 10}" for i, family in enumerate(families)}
+    figure, axes = plt.subplots(2, len(bases), figsize=(4.2 * len(bases) + 1.0, 7.0), squeeze=False, sharex=True)
+    for column, base in enumerate(bases):
+        part = arms[arms["base"] == base]
+        trained, references = part[part["kind"] == "arm"], part[part["kind"] == "reference"]
+        for row, (metric, label, chance) in enumerate(PANELS):
+            axis = axes[row, column]
+            for family in families:
+                line = trained[trained["family"] == family].sort_values("n")
+                if len(line):
+                    axis.errorbar(line["n"], line[metric], yerr=_errors(line, metric), fmt="o-", ms=4, lw=1,
+                                  capsize=3, color=colors[family], label=family)
+            for style, (_, reference) in zip(REFERENCE_STYLES, references.iterrows()):
+                value = reference[metric]
+                if value == value:
+                    axis.axhline(value, color="0.3", ls=style, lw=1, label=reference["label"])
+                    axis.axhspan(reference[f"{metric} low"], reference[f"{metric} high"], color="0.3", alpha=0.07)
+            axis.axhline(chance, color="0.5", ls=":", lw=1)
+            axis.set_xscale("symlog", linthresh=1000)
+            if row == 0:
+                axis.set_title(f"base `{base}`", fontsize=10)
+            if row == len(PANELS) - 1:
+                axis.set_xlabel("n, labelled training solutions")
+            if column == 0:
+                axis.set_ylabel(label)
+    handles = {}
+    for axis in axes.flat:
+        for handle, text in zip(*axis.get_legend_handles_labels()):
+            handles.setdefault(text, handle)
+    figure.legend(handles.values(), handles.keys(), fontsize=8, frameon=False, loc="lower center",
+                  ncol=min(4, len(handles)), bbox_to_anchor=(0.5, -0.02))
+    figure.suptitle(params.get("title", "Verification scaling"), fontsize=11)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    save_figure(figure, out)

@@ -1,0 +1,200 @@
+"""Stages of workflow/rules/studies.smk, the verification studies (config/studies/{study}.yaml, rlv.pipeline.study_specs):
+`rlv study-config`, `rlv study-pool-problems`, `rlv study-arm` and `rlv study-table`.
+
+- study-config: the workflow config of a base with overrides (the active config with them laid over it).
+- study-pool-problems: a seeded sample of the base's training problems, the problems the pool runs sample.
+- study-arm: one arm. Its n labelled solutions are drawn from the pool (rlv.baselines.labelled_pool); a verifier starts from
+  the base's warm-up model and trains on them: the generative form with L_verify exactly as the separate verifier
+  (rlv.baselines.separate_verifier), the bce form with a scalar head (rlv.baselines.verifier_heads), the same
+  optimisation. It then scores the test run's scored samples: p_yes and p_no become its verdict, the policy's
+  mean_logprob stays. n = 0 scores with the warm-up model as it is. Writes the scored samples and the per-step
+  history (its last row's `seconds` is the wall time of training and scoring).
+- study-table: every arm and the two references in one table (rlv.analysis.verification_study), Parquet and Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rlv.pipeline.stages import log, placement, progress, set_threads
+
+
+@dataclass(frozen=True)
+class PoolProblemsParams:
+    problems: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class ArmParams:
+    form: str
+    labels: str
+    size: int
+    batch_size: int
+    learning_rate: float
+    epochs: float
+    seed: int
+    instruction: str = ""
+    score_batch_size: int = 128
+    device: str = "auto"
+    precision: str = "auto"
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class StudyTableParams:
+    name: str
+    labels: dict  # run -> label
+    num_bootstrap: int = 1000
+    confidence: float = 0.95
+
+
+def study_config(*, study: Path, base: str, out: Path, params: dict) -> None:
+    """`params`: the active workflow config."""
+    import yaml
+
+    from rlv.pipeline.study_specs import base_config, load_study
+    from rlv.rollouts import write_text_atomic
+    write_text_atomic(yaml.safe_dump(base_config(params, load_study(study), base), sort_keys=False), out)
+    log(f"wrote {out}: the workflow config of study base {base!r}")
+
+
+def pool_problems(*, data: Path, out: Path, params: PoolProblemsParams) -> None:
+    import pandas as pd
+
+    from rlv.rollouts import write_parquet_atomic
+    problems = pd.read_parquet(data)
+    if params.problems > len(problems):
+        raise SystemExit(f"{data}: pool.problems is {params.problems} but the split holds {len(problems)} problems")
+    write_parquet_atomic(problems.sample(n=params.problems, random_state=params.seed).reset_index(drop=True), out)
+    log(f"{out}: {params.problems} of the {len(problems)} problems of {data}")
+
+
+def arm(*, base_model: Path, pool: list[Path], samples: Path, out: Path, history: Path, params: ArmParams) -> None:
+    import pandas as pd
+
+    from rlv.baselines.labelled_pool import as_training_rollouts, draw
+    from rlv.models import autocast, load_model
+    from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic, write_text_atomic
+    set_threads(params.threads)
+    start = time.perf_counter()
+    where = placement(params)
+    frame = read_rollouts(samples, EVAL_COLUMNS + ["mean_logprob"])
+    model, tokenizer = load_model(base_model, device=where["device"])
+    steps = -(-round(params.size * params.epochs) // params.batch_size)
+    share, head = float("nan"), None
+    if params.size:
+        pools = [read_rollouts(path, EVAL_COLUMNS) for path in pool]
+        labelled = as_training_rollouts(pd.concat(pools, ignore_index=True))
+        share = float(labelled["label"].mean())
+        chosen = draw(labelled, params.size, params.labels, params.seed, source=", ".join(map(str, pool)))
+        log(f"{params.form} verifier: {params.size} {params.labels} labels of a pool of {len(labelled)} (share "
+            f"correct {share:.3f}; drawn {chosen['label'].mean():.3f}), {steps} steps of {params.batch_size} at "
+            f"lr {params.learning_rate:g}")
+        precision = lambda: autocast(**where)  # noqa: E731
+        if params.form == "generative":
+            from rlv.baselines.separate_verifier import train_separate_verifier
+            trained = train_separate_verifier(model, tokenizer, chosen, steps, params.batch_size, params.learning_rate,
+                                              params.seed, log, precision)
+        else:
+            from rlv.baselines.verifier_heads import HeadVerifier, train_verifier_head
+            head = HeadVerifier(model, params.form)
+            trained = train_verifier_head(head, tokenizer, chosen, steps, params.batch_size,
+                                          params.learning_rate, params.seed, log, precision)
+    else:
+        if params.form != "generative":
+            raise SystemExit(f"rlv study-arm: n = 0 needs form generative, not {params.form!r}")
+        trained = pd.DataFrame({"step": [0], "verifier/loss": [share], "verifier/accuracy": [share],
+                                "label_mean": [share], "seconds": [0.0]})
+    scores = _score(model if head is None else head, tokenizer, frame, params, where)
+    trained = trained.assign(pool_share_correct=share)
+    trained.loc[trained.index[-1], "seconds"] = time.perf_counter() - start
+    write_parquet_atomic(frame.assign(**scores), out)
+    write_text_atomic(trained.to_csv(index=False), history)
+    log(f"scored {len(frame)} test samples; mean p_yes {sum(scores['p_yes']) / len(frame):.3f}; "
+        f"{time.perf_counter() - start:.0f}s in all")
+
+
+def _score(verifier, tokenizer, frame, params: ArmParams, where) -> dict:
+    """p_yes and p_no of every test sample under the trained verifier: the model's answer to the verification
+    question (generative) or the head's score (rlv.baselines.verifier_heads.score_with_head)."""
+    from rlv.models import autocast
+    from rlv.pipeline.stages.evaluate import encode_prompts
+    prompts = encode_prompts(tokenizer, frame["prompt"], params.instruction)
+    completions = [list(c) for c in frame["completion_ids"]]
+    with progress(len(frame), "score test samples") as bar, autocast(**where):
+        if params.form == "generative":
+            from rlv.verifier import answer_token_ids, drop_ids, score_solutions, verification_suffix_ids
+            yes_id, no_id = answer_token_ids(tokenizer)
+            scores = score_solutions(verifier, prompts, completions, verification_suffix_ids(tokenizer), yes_id,
+                                     no_id, drop_ids(tokenizer), tokenizer.pad_token_id, params.score_batch_size,
+                                     bar.update)
+            return {"p_yes": scores["p_yes"], "p_no": scores["p_no"]}
+        from rlv.baselines.verifier_heads import score_with_head
+        return score_with_head(verifier, tokenizer, prompts, completions, params.score_batch_size, bar.update)
+
+
+def table(*, study: Path, arms: list[Path], histories: list[Path], references: list[Path], out: Path, rows_out: Path,
+          params: StudyTableParams) -> None:
+    """`arms`/`histories`: every arm's files, `{base}/arms/{arm}.parquet` and `.csv` (matched to the study's arms
+    by those names, in any order); `references`: per base in the study's order, the test run's and the reference
+    run's scored test samples."""
+    import pandas as pd
+
+    from rlv.analysis.verification_study import measure, render, verdict
+    from rlv.pipeline.study_specs import describe_bases, describe_families, load_study, study_arms
+    from rlv.rollouts import write_parquet_atomic, write_text_atomic
+    from rlv.tasks.grading import answers_equal
+    spec = load_study(study)
+    boot = (params.num_bootstrap, params.confidence, spec["seed"])
+    planned = study_arms(spec)
+    scored_files, history_files = _by_arm(arms, ".parquet"), _by_arm(histories, ".csv")
+    missing = [f"{a.base}/{a.name}" for a in planned if (a.base, a.name) not in scored_files
+               or (a.base, a.name) not in history_files]
+    if missing:
+        raise SystemExit(f"rlv study-table: {study}: no scored file or history for arm(s) {missing}")
+    if len(references) != 2 * len(spec["bases"]):
+        raise SystemExit(f"rlv study-table: two reference files per base expected, got {len(references)}")
+    test = spec["test"]
+    rows = []
+    for index, base in enumerate(spec["bases"]):
+        test_samples, reference = (pd.read_parquet(p) for p in references[2 * index:2 * index + 2])
+        logprob = measure(test_samples, *boot, score="mean_logprob", equivalent=answers_equal)
+        rows.append({"base": base, "kind": "reference", "family": "", "label":
+                     f"{params.labels.get(test['run'], test['run'])} mean log-prob (reference)", **logprob})
+        own = measure(reference, *boot, equivalent=answers_equal)
+        rows.append({"base": base, "kind": "reference", "family": "", "label":
+                     f"{params.labels.get(test['reference_run'], test['reference_run'])} own p(Yes), its own samples "
+                     "(reference)", **own})
+        for arm_spec in (a for a in planned if a.base == base):
+            history = pd.read_csv(history_files[base, arm_spec.name])
+            tail = history["verifier/loss"].tail(max(1, len(history) // 10))
+            rows.append({"base": base, "kind": "arm", "family": arm_spec.family, "label": arm_spec.name,
+                         "n": arm_spec.size, "steps": arm_spec.steps, "loss": float(tail.mean()),
+                         "wall s": float(history["seconds"].iloc[-1]),
+                         "pool share correct": float(history["pool_share_correct"].iloc[-1]),
+                         **measure(pd.read_parquet(scored_files[base, arm_spec.name]), *boot,
+                                   equivalent=answers_equal)})
+    frame = pd.DataFrame(rows)
+    frame["verdict"] = [verdict(row, spec["target_within_auroc"]) if row["kind"] == "arm" else ""
+                        for _, row in frame.iterrows()]
+    write_parquet_atomic(frame, rows_out)
+    samples = (f"each base's `{test['run']}` run on its {test['dataset']} split; the reference RL^V run "
+               f"`{test['reference_run']}` on its own")
+    write_text_atomic(render(spec.get("title", f"The {params.name} study"), params.name, samples,
+                             spec["target_within_auroc"], describe_bases(spec), describe_families(spec), frame), out)
+    log(f"wrote {out} and {rows_out}: {len(planned)} arms; " + json.dumps(
+        frame[frame["kind"] == "arm"]["verdict"].value_counts().to_dict()))
+
+
+def _by_arm(paths: list[Path], suffix: str) -> dict[tuple[str, str], Path]:
+    """(base, arm) -> path, read from paths `.../{base}/arms/{arm}{suffix}`."""
+    found = {}
+    for path in map(Path, paths):
+        if path.suffix != suffix or path.parent.name != "arms":
+            raise SystemExit(f"rlv study-table: {path} is not an arm's file (.../{{base}}/arms/{{arm}}{suffix})")
+        found[path.parent.parent.name, path.stem] = path
+    return found

@@ -1,0 +1,143 @@
+"""Verification studies: their config files, their arms and where each base's files live.
+
+A study (`config/studies/{name}.yaml`, the target `name`, schema workflow/schemas/study.schema.yaml) trains
+verifiers apart from RL on n labelled solutions and measures how well they judge a run's test samples. Its bases
+are workflow configs like a design search's (the active config with `overrides` laid over it): a base without
+overrides is the main DAG itself (its models, data and scored samples are used where they are); any other base
+runs the ordinary DAG in `results/studies/{name}/{base}/` for the files the study reads (`base_targets`). Its
+families name a verifier form, a way of drawing labels, the sizes n and the bases they run on; every (base,
+family, n) is one arm (`study_arms`), named `{family}_n{n}`, with the study's `verifier` optimisation unless the
+family overrides a key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from rlv.pipeline import ConfigError
+from rlv.pipeline.config import read_yaml
+from rlv.pipeline.nested import merge
+
+STUDY_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "study.schema.yaml"
+STUDY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+STUDY_ROOT = "results/studies"
+OPTIMISATION = ("batch_size", "learning_rate", "epochs")
+
+
+@dataclass(frozen=True)
+class StudyArm:
+    base: str
+    family: str
+    form: str  # generative | bce
+    labels: str  # natural | balanced | within
+    size: int  # n labelled solutions; 0: the warm-up model untrained
+    batch_size: int
+    learning_rate: float
+    epochs: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.family}_n{self.size}"
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps: ceil(n x epochs / batch_size)."""
+        return -(-round(self.size * self.epochs) // self.batch_size)
+
+
+def discover_studies(directory: str | Path) -> dict[str, dict]:
+    """Study name -> its validated spec, for every `{directory}/{name}.yaml` (none without the directory)."""
+    studies = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        if not STUDY_NAME.match(path.stem):
+            raise ConfigError(f"{path}: a study's file name is its target's name: letters, digits and underscores, "
+                              "starting with a letter")
+        studies[path.stem] = load_study(path)
+    return studies
+
+
+def load_study(path: str | Path) -> dict:
+    study = read_yaml(path)
+    validate_study(study, str(path))
+    return study
+
+
+def validate_study(study: dict, source: str) -> None:
+    """The study schema, then the rules across its keys; ConfigError naming `source` and the key at fault."""
+    schema = yaml.safe_load(STUDY_SCHEMA.read_text())
+    for error in sorted(jsonschema.Draft202012Validator(schema).iter_errors(study), key=lambda e: list(e.path)):
+        where = ".".join(str(part) for part in error.path)
+        raise ConfigError(f"{source}: {where + ': ' if where else ''}{error.message}")
+    for name, family in study["families"].items():
+        unknown = sorted(set(family["bases"]) - set(study["bases"]))
+        if unknown:
+            raise ConfigError(f"{source}: families.{name}.bases: {unknown} are not among bases "
+                              f"{sorted(study['bases'])}")
+        if 0 in family["sizes"] and family["form"] != "generative":
+            raise ConfigError(f"{source}: families.{name}.sizes: n = 0 (the untrained warm-up model) needs form "
+                              f"generative: an untrained {family['form']} head has no verdict")
+
+
+def study_arms(study: dict) -> list[StudyArm]:
+    """Every (base, family, n) of the study, in the file's order of families, then bases, then sizes."""
+    arms = []
+    for family, spec in study["families"].items():
+        optimisation = {key: spec.get(key, study["verifier"][key]) for key in OPTIMISATION}
+        arms += [StudyArm(base, family, spec["form"], spec["labels"], int(size), **optimisation)
+                 for base in spec["bases"] for size in spec["sizes"]]
+    return arms
+
+
+def check_runs(study: dict, runs: list[str], source: str) -> None:
+    """The runs a study names (its pool runs, test run and reference run) must be RL runs of the config."""
+    known = {"base", *runs}
+    named = {f"test.{key}": study["test"][key] for key in ("run", "reference_run")}
+    named.update({f"bases.{base}.pool_runs": run for base, spec in study["bases"].items()
+                  for run in spec["pool_runs"]})
+    for key, run in named.items():
+        if run not in known:
+            raise ConfigError(f"{source}: {key}: {run!r} is not base or an RL run of the config ({sorted(runs)})")
+    for key in ("run", "reference_run"):
+        if study["test"][key] == "base":
+            raise ConfigError(f"{source}: test.{key}: an RL run, not the warm-up model")
+
+
+def base_root(study_name: str, study: dict, base: str) -> str:
+    """The directory whose results/ holds a base's models, data and scored samples: "" (the main DAG) for a base
+    without overrides, else results/studies/{study}/{base}/."""
+    return "" if not study["bases"][base]["overrides"] else f"{STUDY_ROOT}/{study_name}/{base}/"
+
+
+def base_config(config: dict, study: dict, base: str) -> dict:
+    """The workflow config of a base with overrides: the active config with them laid over it."""
+    return merge(config, study["bases"][base]["overrides"])
+
+
+def base_targets(study: dict, base: str) -> list[str]:
+    """What a base's own DAG builds for the study (paths under its directory): the train split, the warm-up model,
+    the pool runs' models and the test and reference runs' scored test samples."""
+    test = study["test"]
+    models = sorted({"base", *study["bases"][base]["pool_runs"]})
+    return ["results/data/train.parquet", *[f"results/models/{run}" for run in models],
+            *[f"results/rollouts/scored/{test[key]}/{test['dataset']}.parquet" for key in ("run", "reference_run")]]
+
+
+def describe_bases(study: dict) -> dict[str, str]:
+    """Base -> "(its overrides; its pool runs): its rationale", as the study's table lists it."""
+    return {base: f"(overrides {spec['overrides'] or 'none'}; pool from {', '.join(spec['pool_runs'])}): "
+                  f"{spec['rationale']}" for base, spec in study["bases"].items()}
+
+
+def describe_families(study: dict) -> dict[str, str]:
+    """Family -> "(form, labels, sizes, bases, optimisation): its rationale"."""
+    out = {}
+    for family, spec in study["families"].items():
+        optimisation = ", ".join(f"{key} {spec[key]:g}" for key in OPTIMISATION if key in spec)
+        out[family] = (f"({spec['form']}, {spec['labels']} labels, n in {spec['sizes']}, bases {', '.join(spec['bases'])}"
+                       + (f"; {optimisation}" if optimisation else "") + f"): {spec['rationale']}")
+    return out

@@ -1,0 +1,114 @@
+"""The study stages (rlv/pipeline/stages/studies.py) on files with a tiny model: an arm trains the number of steps
+its n and epochs give, on the labels its rule draws, and scores every test sample; n = 0 is the warm-up model's own
+verdict, equal to `rlv score`'s; the table reads every arm."""
+
+import math
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import STUDY
+from rlv.analysis.aggregate import auroc
+from rlv.pipeline.stages import parse_params
+from rlv.pipeline.stages.evaluate import ScoreParams, score
+from rlv.pipeline.stages.studies import ArmParams, StudyTableParams, arm, table
+from rlv.rollouts import EVAL_COLUMNS
+
+
+def rollouts(tokenizer, problems: pd.DataFrame, num_samples: int, run: str, dataset: str) -> pd.DataFrame:
+    """Sample k of each problem is its worked solution when k < problem index % num_samples + 1, else a wrong one."""
+    rows = []
+    for index, problem in enumerate(problems.itertuples(index=False)):
+        for sample in range(num_samples):
+            right = sample <= index % num_samples
+            answer = problem.answer if right else str(int(problem.answer) + 1)
+            completion = problem.solution.replace(f"\\boxed{{{problem.answer}}}", f"\\boxed{{{answer}}}")
+            ids = tokenizer.encode(completion, add_special_tokens=False) + [tokenizer.eos_token_id]
+            rows.append({"run": run, "dataset": dataset, "problem_id": problem.id, "sample": sample,
+                         "prompt": problem.problem, "completion": completion, "completion_ids": ids, "answer": answer,
+                         "correct": right, "num_tokens": len(ids), "truncated": False, "seed": 0})
+    return pd.DataFrame(rows, columns=EVAL_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def files(tiny_model_dir, problems, tmp_path_factory):
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    root = tmp_path_factory.mktemp("study")
+    rollouts(tokenizer, problems.iloc[:20], 4, "base", "pool").to_parquet(root / "pool.parquet")
+    test = rollouts(tokenizer, problems.iloc[20:26], 4, "grpo", "test").assign(mean_logprob=-0.5)
+    test.to_parquet(root / "test.parquet")
+    return root
+
+
+def arm_params(**overrides) -> ArmParams:
+    values = {"form": "generative", "labels": "natural", "size": 20, "batch_size": 8, "learning_rate": 1e-3,
+              "epochs": 2, "seed": 0, "score_batch_size": 16}
+    return parse_params(ArmParams, {**values, **overrides}, "study-arm")
+
+
+@pytest.mark.parametrize("form, labels", [("generative", "natural"), ("generative", "within"), ("bce", "balanced")])
+def test_an_arm_trains_its_steps_and_scores_every_test_sample(tiny_model_dir, files, form, labels):
+    out, history = files / f"{form}_{labels}.parquet", files / f"{form}_{labels}.csv"
+    arm(base_model=tiny_model_dir, pool=[files / "pool.parquet"], samples=files / "test.parquet", out=out,
+        history=history, params=arm_params(form=form, labels=labels))
+    scored, steps = pd.read_parquet(out), pd.read_csv(history)
+    test = pd.read_parquet(files / "test.parquet")
+    assert len(steps) == 5  # ceil(20 x 2 / 8)
+    assert steps["pool_share_correct"].iloc[-1] == pytest.approx(test["correct"].mean(), abs=0.2)
+    if labels != "natural":
+        assert steps["label_mean"].mean() == pytest.approx(0.5)  # every batch of a balanced draw's epoch averages 0.5
+    assert len(scored) == len(test) and scored["p_yes"].between(0, 1).all()
+    assert (scored["mean_logprob"] == -0.5).all() and scored["problem_id"].equals(test["problem_id"])
+    assert (scored["p_yes"] + scored["p_no"] <= 1 + 1e-6).all()
+
+
+def test_n_zero_is_the_warm_up_models_own_verdict(tiny_model_dir, files):
+    arm(base_model=tiny_model_dir, pool=[files / "pool.parquet"], samples=files / "test.parquet",
+        out=files / "n0.parquet", history=files / "n0.csv", params=arm_params(size=0))
+    score(model=tiny_model_dir, samples=files / "test.parquet", out=files / "scored.parquet", run=None,
+          verdict_only=True, params=parse_params(ScoreParams, {"batch_size": 16}, "score"))
+    ours, theirs = pd.read_parquet(files / "n0.parquet"), pd.read_parquet(files / "scored.parquet")
+    assert ours["p_yes"].to_numpy() == pytest.approx(theirs["p_yes"].to_numpy(), abs=1e-6)
+
+
+def test_a_draw_the_pool_cannot_supply_names_the_pool(tiny_model_dir, files):
+    with pytest.raises(ValueError, match="pool.parquet: natural labels: n = 500 but the pool holds 80"):
+        arm(base_model=tiny_model_dir, pool=[files / "pool.parquet"], samples=files / "test.parquet",
+            out=files / "x.parquet", history=files / "x.csv", params=arm_params(size=500))
+    assert not (files / "x.parquet").exists()
+
+
+def test_the_table_matches_files_to_arms_by_name_in_the_files_order(tiny_model_dir, files):
+    """Families listed out of alphabetical order, files given in another order: each row is its own arm's."""
+    study = {**STUDY, "bases": {"default": STUDY["bases"]["default"]},
+             "families": {"zeta": {**STUDY["families"]["generative"], "bases": ["default"], "sizes": [20]},
+                          "alpha": {**STUDY["families"]["generative"], "bases": ["default"], "sizes": [0]}}}
+    (files / "vs.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
+    arms = files / "default" / "arms"
+    arms.mkdir(parents=True, exist_ok=True)
+    for name, size in (("zeta_n20", 20), ("alpha_n0", 0)):
+        arm(base_model=tiny_model_dir, pool=[files / "pool.parquet"], samples=files / "test.parquet",
+            out=arms / f"{name}.parquet", history=arms / f"{name}.csv", params=arm_params(size=size))
+    reference = pd.read_parquet(files / "test.parquet").assign(p_yes=0.5, p_no=0.5)
+    reference.to_parquet(files / "reference.parquet")
+    params = parse_params(StudyTableParams, {"name": "vs", "labels": {"grpo": "GRPO"}, "num_bootstrap": 50},
+                          "study-table")
+    table(study=files / "vs.yaml", arms=[arms / "alpha_n0.parquet", arms / "zeta_n20.parquet"],
+          histories=[arms / "zeta_n20.csv", arms / "alpha_n0.csv"],
+          references=[files / "test.parquet", files / "reference.parquet"], out=files / "vs.md",
+          rows_out=files / "vs.parquet", params=params)
+    rows = pd.read_parquet(files / "vs.parquet")
+    assert list(rows["label"]) == ["GRPO mean log-prob (reference)", "grpo_v own p(Yes), its own samples (reference)",
+                                   "zeta_n20", "alpha_n0"]
+    assert list(rows["steps"].iloc[2:]) == [5, 0] and rows["loss"].iloc[2] > 0 and math.isnan(rows["loss"].iloc[3])
+    for _, row in rows.iloc[2:].iterrows():  # each row measured on its own arm's verdicts
+        own = pd.read_parquet(arms / f"{row['label']}.parquet")
+        assert row["AUROC pooled"] == pytest.approx(auroc(own["p_yes"].to_numpy(), own["correct"].to_numpy()))
+    assert rows["verdict"].iloc[2:].isin(["chance", "separates", "target", "n/a"]).all()
+    assert "| zeta_n20 | 20 | 5 |" in (files / "vs.md").read_text()
+    with pytest.raises(SystemExit, match=r"no scored file or history for arm\(s\) \['default/alpha_n0'\]"):
+        table(study=files / "vs.yaml", arms=[arms / "zeta_n20.parquet"], histories=[arms / "zeta_n20.csv"],
+              references=[files / "test.parquet", files / "reference.parquet"], out=files / "x.md",
+              rows_out=files / "x.parquet", params=params)

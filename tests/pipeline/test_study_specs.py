@@ -1,0 +1,71 @@
+"""Verification study files (rlv/pipeline/study_specs.py): validation that names the key, the arms a file plans, where each
+base's files live, and the study files the project ships."""
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from rlv.pipeline import ConfigError
+from helpers import STUDY
+from rlv.pipeline.plan import Plan
+from rlv.pipeline.study_specs import base_root, base_targets, check_runs, discover_studies, study_arms, validate_study
+
+REPO = Path(__file__).resolve().parents[2]
+
+def test_arms_in_file_order_with_the_family_overrides():
+    validate_study(STUDY, "s.yaml")
+    arms = study_arms(STUDY)
+    assert [(a.base, a.name) for a in arms] == [("default", "generative_n0"), ("default", "generative_n20"),
+                                                 ("sort", "generative_n0"), ("sort", "generative_n20"),
+                                                 ("sort", "fast_n30")]
+    fast = arms[-1]
+    assert (fast.form, fast.labels, fast.learning_rate, fast.epochs, fast.batch_size) == ("bce", "within", 1e-3, 3, 8)
+    assert fast.steps == 12 and arms[1].steps == 5 and arms[0].steps == 0  # ceil(30 * 3 / 8), ceil(20 * 2 / 8)
+
+
+def test_where_a_base_lives_and_what_its_dag_builds():
+    assert base_root("vs", STUDY, "default") == "" and base_root("vs", STUDY, "sort") == "results/studies/vs/sort/"
+    assert base_targets(STUDY, "sort") == ["results/data/train.parquet", "results/models/base",
+                                           "results/rollouts/scored/grpo/test.parquet",
+                                           "results/rollouts/scored/grpo_v/test.parquet"]
+    assert "results/models/grpo" in base_targets(STUDY, "default")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s["families"]["fast"].update(bases=["wide"]), r"families.fast.bases: \['wide'\] are not among bases"),
+    (lambda s: s["families"]["fast"].update(sizes=[0]), r"families.fast.sizes: n = 0 \(the untrained warm-up model\) "
+                                                         "needs form generative"),
+    (lambda s: s["families"]["fast"].update(labels="sideways"), "families.fast.labels: 'sideways' is not one of"),
+    (lambda s: s["pool"].pop("num_samples"), "pool: 'num_samples' is a required property"),
+    (lambda s: s.update(target_within_auroc=0.4), "target_within_auroc: 0.4 is less than or equal to"),
+])
+def test_a_bad_study_names_the_key(edit, message):
+    study = copy.deepcopy(STUDY)
+    edit(study)
+    with pytest.raises(ConfigError, match=f"s.yaml: {message}"):
+        validate_study(study, "s.yaml")
+
+
+def test_runs_must_be_the_configs():
+    check_runs(STUDY, ["grpo", "grpo_v"], "s.yaml")
+    with pytest.raises(ConfigError, match=r"s.yaml: test.reference_run: 'grpo_v' is not base or an RL run"):
+        check_runs(STUDY, ["grpo"], "s.yaml")
+    study = copy.deepcopy(STUDY)
+    study["test"]["run"] = "base"
+    with pytest.raises(ConfigError, match="test.run: an RL run, not the warm-up model"):
+        check_runs(study, ["grpo", "grpo_v"], "s.yaml")
+
+
+def test_the_shipped_studies_are_valid_and_plan_against_their_configs():
+    from rlv.pipeline.config import read_yaml
+    for config_dir in (REPO / "config", REPO / ".test" / "config"):
+        studies = discover_studies(config_dir / "studies")
+        assert "verification_scaling" in studies
+        plan = Plan(read_yaml(config_dir / "config.yaml"), workflow_dir=REPO, searches_dir=config_dir / "searches",
+                    studies_dir=config_dir / "studies")
+        for name in studies:
+            spec = plan.study(name)
+            for arm in study_arms(spec):
+                params = plan.study_arm_params(name, arm.base, arm.name)
+                assert params["size"] == arm.size and params["seed"] == spec["seed"]

@@ -1,0 +1,34 @@
+"""The verification_scaling target (workflow/rules/studies.smk), outside rule all, end to end on the test config
+after its whole DAG: the main DAG's base and a sort base with a DAG of its own, the labelled pools, every arm, the
+table with the references and the figure; a second call has nothing to do."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import snakemake
+from rlv.pipeline.study_specs import study_arms
+
+
+@pytest.mark.slow
+def test_verification_scaling_target_runs_every_arm(test_dag):
+    workdir, _ = test_dag
+    snakemake("--cores", "2", "verification_scaling", cwd=workdir, offline=True)
+    study = yaml.safe_load((workdir / "config" / "studies" / "verification_scaling.yaml").read_text())
+    root = workdir / "results" / "studies"
+    rows = pd.read_parquet(root / "verification_scaling.parquet")
+    arms = rows[rows["kind"] == "arm"]
+    assert [(a.base, a.name) for a in study_arms(study)] == list(zip(arms["base"], arms["label"]))
+    assert len(rows[rows["kind"] == "reference"]) == 2 * len(study["bases"])
+    assert arms["wall s"].gt(0).all() and set(arms["verdict"]) <= {"chance", "separates", "target", "n/a"}
+    for base, runs in (("default", ["base", "grpo"]), ("sort", ["base"])):
+        pools = [pd.read_parquet(root / "verification_scaling" / base / "pool" / f"{run}.parquet") for run in runs]
+        assert all(len(pool) == 12 * 4 for pool in pools)
+    sort_problems = pd.read_parquet(root / "verification_scaling" / "sort" / "pool" / "problems.parquet")
+    assert sort_problems["problem"].str.startswith("Sort the digits of").all()
+    history = pd.read_csv(root / "verification_scaling" / "default" / "arms" / "generative_longer_n8.csv")
+    assert len(history) == 2  # ceil(8 x 2 / 8): the family's own epochs
+    table = (root / "verification_scaling.md").read_text()
+    assert "## Base `sort`" in table and "## Verdict" in table and "| bce_n16 | 16 | 2 |" in table
+    assert (workdir / "results" / "figures" / "verification_scaling.png").stat().st_size > 0
+    assert "Nothing to be done" in snakemake("--cores", "2", "verification_scaling", "-n", cwd=workdir)
