@@ -11,7 +11,8 @@ on its own samples.
 
 Decision rule (the study file states it): an arm separates solutions within a problem when the lower end of its
 within-problem AUROC interval is above 0.5, and reaches the target when that lower end is at least the study's
-`target_within_auroc`. `smallest_separating` is the first separating arm by (base order, n).
+`target_within_auroc`. `smallest_separating` is the first separating arm by (base order, n). Rows of kind "not run" (a partial table of a
+study still running) are listed as such and judged nowhere.
 """
 
 from __future__ import annotations
@@ -91,7 +92,13 @@ def render(title: str, name: str, test_samples: str, target: float, bases: dict[
              "labels); `wall s` = the arm's training and scoring time.", "",
              "Decision rule (fixed in the study file before any result): an arm **separates** solutions within a "
              f"problem when its within-problem AUROC's interval lies above 0.5, and reaches the **target** when the "
-             f"interval's lower end is >= {target}.", "", "## Bases", ""]
+             f"interval's lower end is >= {target}.", ""]
+    not_run = int((rows["kind"] == "not run").sum())
+    if not_run:
+        lines += [f"**Partial**: {not_run} of {int(rows['kind'].isin(['arm', 'not run']).sum())} arms have not run yet "
+                  "(listed as not run); this table was written by `rlv study-table` with `partial` while the study ran, "
+                  "not by the rule, and its verdict covers the arms that ran.", ""]
+    lines += ["## Bases", ""]
     lines += [f"- **{base}** {description}" for base, description in bases.items()]
     lines += ["", "## Families", ""]
     lines += [f"- **{family}** {description}" for family, description in families.items()]
@@ -99,13 +106,17 @@ def render(title: str, name: str, test_samples: str, target: float, bases: dict[
         part = rows[rows["base"] == base]
         if not len(part):
             continue
-        pool = part[part["kind"] == "arm"]["pool share correct"].dropna()
+        pool = part[part["kind"] == "arm"]["pool share correct"].dropna() if "pool share correct" in part else []
         lines += ["", f"## Base `{base}`", "",
                   f"Test pass@1 {part['pass@1'].iloc[0]:.3f}, majority vote {part['majority'].iloc[0]:.3f}"
                   + (f"; the pool's share of correct solutions {pool.iloc[0]:.3f}" if len(pool) else "") + ".", "",
                   "| verifier | n | steps | loss | AUROC within | AUROC pooled | balanced acc. | weighted vote - majority "
                   "| best-of-N - majority | verdict | wall s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for _, row in part.iterrows():
+            if row["kind"] == "not run":
+                lines.append(f"| {row['label']} | {int(row['n'])} | {int(row['steps'])} | not run yet |"
+                             + " |" * 7)
+                continue
             arm = row["kind"] == "arm"
             lines.append(" | ".join([
                 f"| {row['label']}", f"{int(row['n'])}" if arm else "", f"{int(row['steps'])}" if arm else "",

@@ -1,7 +1,7 @@
 """The verification-scaling study: how well a verifier trained apart from RL judges solutions, against n.
 
 Reads a study's rows (results/studies/{study}.parquet, rlv.analysis.verification_study: one row per arm and two reference rows
-per base). One column of panels per base. Top: within-problem AUROC of the verifier's score (over the test
+per base; the arms of a partial table that have not run yet are left out). One column of panels per base. Top: within-problem AUROC of the verifier's score (over the test
 problems with mixed outcomes: what picking among a problem's samples needs) against n, the labelled training
 solutions, one line per family with 95% problem-bootstrap intervals; n = 0 (the warm-up model's zero-shot verdict)
 sits at the left edge of the symlog axis. Horizontal references: 0.5 (chance, dotted), the test policy's mean
@@ -29,6 +29,7 @@ def _errors(rows: pd.DataFrame, metric: str) -> list[list[float]]:
 
 
 def verification_scaling(arms: pd.DataFrame, out: str, params: dict) -> None:
+    arms = arms[arms["kind"] != "not run"]  # a partial table's arms that have not run yet
     bases = list(dict.fromkeys(arms["base"]))
     if not len(arms[arms["kind"] == "arm"]):
         raise ValueError("verification_scaling needs at least one arm")

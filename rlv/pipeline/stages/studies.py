@@ -9,7 +9,8 @@
   optimisation. It then scores the test run's scored samples: p_yes and p_no become its verdict, the policy's
   mean_logprob stays. n = 0 scores with the warm-up model as it is. Writes the scored samples and the per-step
   history (its last row's `seconds` is the wall time of training and scoring).
-- study-table: every arm and the two references in one table (rlv.analysis.verification_study), Parquet and Markdown.
+- study-table: every arm and the two references in one table (rlv.analysis.verification_study), Parquet and Markdown;
+  with `partial` (a look at a study still running, never the rule's) arms without files are listed as not run.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class StudyTableParams:
     labels: dict  # run -> label
     num_bootstrap: int = 1000
     confidence: float = 0.95
+    partial: bool = False  # a look at a study still running (by hand; the rule never): arms not run yet are listed so
 
 
 def study_config(*, study: Path, base: str, out: Path, params: dict) -> None:
@@ -154,7 +156,7 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
     scored_files, history_files = _by_arm(arms, ".parquet"), _by_arm(histories, ".csv")
     missing = [f"{a.base}/{a.name}" for a in planned if (a.base, a.name) not in scored_files
                or (a.base, a.name) not in history_files]
-    if missing:
+    if missing and not params.partial:
         raise SystemExit(f"rlv study-table: {study}: no scored file or history for arm(s) {missing}")
     if len(references) != 2 * len(spec["bases"]):
         raise SystemExit(f"rlv study-table: two reference files per base expected, got {len(references)}")
@@ -170,6 +172,10 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
                      f"{params.labels.get(test['reference_run'], test['reference_run'])} own p(Yes), its own samples "
                      "(reference)", **own})
         for arm_spec in (a for a in planned if a.base == base):
+            if (base, arm_spec.name) not in scored_files or (base, arm_spec.name) not in history_files:
+                rows.append({"base": base, "kind": "not run", "family": arm_spec.family, "label": arm_spec.name,
+                             "n": arm_spec.size, "steps": arm_spec.steps})
+                continue
             history = pd.read_csv(history_files[base, arm_spec.name])
             tail = history["verifier/loss"].tail(max(1, len(history) // 10))
             rows.append({"base": base, "kind": "arm", "family": arm_spec.family, "label": arm_spec.name,
@@ -179,8 +185,8 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
                          **measure(pd.read_parquet(scored_files[base, arm_spec.name]), *boot,
                                    equivalent=answers_equal)})
     frame = pd.DataFrame(rows)
-    frame["verdict"] = [verdict(row, spec["target_within_auroc"]) if row["kind"] == "arm" else ""
-                        for _, row in frame.iterrows()]
+    frame["verdict"] = [verdict(row, spec["target_within_auroc"]) if row["kind"] == "arm" else
+                        "not run" if row["kind"] == "not run" else "" for _, row in frame.iterrows()]
     write_parquet_atomic(frame, rows_out)
     samples = (f"each base's `{test['run']}` run on its {test['dataset']} split; the reference RL^V run "
                f"`{test['reference_run']}` on its own")

@@ -10,6 +10,7 @@ import yaml
 
 from helpers import STUDY
 from rlv.analysis.aggregate import auroc
+from rlv.figures import FIGURES
 from rlv.pipeline.stages import parse_params
 from rlv.pipeline.stages.evaluate import ScoreParams, score
 from rlv.pipeline.stages.studies import ArmParams, StudyTableParams, arm, table
@@ -112,3 +113,14 @@ def test_the_table_matches_files_to_arms_by_name_in_the_files_order(tiny_model_d
         table(study=files / "vs.yaml", arms=[arms / "zeta_n20.parquet"], histories=[arms / "zeta_n20.csv"],
               references=[files / "test.parquet", files / "reference.parquet"], out=files / "x.md",
               rows_out=files / "x.parquet", params=params)
+    partial = parse_params(StudyTableParams, {"name": "vs", "labels": {}, "num_bootstrap": 50, "partial": True},
+                           "study-table")
+    table(study=files / "vs.yaml", arms=[arms / "zeta_n20.parquet"], histories=[arms / "zeta_n20.csv"],
+          references=[files / "test.parquet", files / "reference.parquet"], out=files / "p.md",
+          rows_out=files / "p.parquet", params=partial)
+    rows = pd.read_parquet(files / "p.parquet")
+    assert list(rows["verdict"].iloc[2:]) == [rows["verdict"].iloc[2], "not run"] and rows["kind"].iloc[3] == "not run"
+    assert "| alpha_n0 | 0 | 0 | not run yet |" in (files / "p.md").read_text()
+    assert "**Partial**: 1 of 2 arms have not run yet" in (files / "p.md").read_text()
+    FIGURES["verification_scaling"](arms=rows, out=str(files / "p.png"), params={})
+    assert (files / "p.png").exists()
