@@ -107,8 +107,10 @@ def render(title: str, name: str, test_samples: str, target: float, bases: dict[
         if not len(part):
             continue
         pool = part[part["kind"] == "arm"]["pool share correct"].dropna() if "pool share correct" in part else []
+        measured = part[part["kind"] != "not run"]
         lines += ["", f"## Base `{base}`", "",
-                  f"Test pass@1 {part['pass@1'].iloc[0]:.3f}, majority vote {part['majority'].iloc[0]:.3f}"
+                  (f"Test pass@1 {measured['pass@1'].iloc[0]:.3f}, majority vote {measured['majority'].iloc[0]:.3f}"
+                   if len(measured) else "Nothing measured yet")
                   + (f"; the pool's share of correct solutions {pool.iloc[0]:.3f}" if len(pool) else "") + ".", "",
                   "| verifier | n | steps | loss | AUROC within | AUROC pooled | balanced acc. | weighted vote - majority "
                   "| best-of-N - majority | verdict | wall s |", "|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -51,7 +51,8 @@ class StudyTableParams:
     labels: dict  # run -> label
     num_bootstrap: int = 1000
     confidence: float = 0.95
-    partial: bool = False  # a look at a study still running (by hand; the rule never): arms not run yet are listed so
+    partial: bool = False  # a look at a study still running (by hand; the rule never): arms not run yet are listed so,
+    #                        bases without scored test samples yet have no reference rows
 
 
 def study_config(*, study: Path, base: str, out: Path, params: dict) -> None:
@@ -163,14 +164,17 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
     test = spec["test"]
     rows = []
     for index, base in enumerate(spec["bases"]):
-        test_samples, reference = (pd.read_parquet(p) for p in references[2 * index:2 * index + 2])
-        logprob = measure(test_samples, *boot, score="mean_logprob", equivalent=answers_equal)
-        rows.append({"base": base, "kind": "reference", "family": "", "label":
-                     f"{params.labels.get(test['run'], test['run'])} mean log-prob (reference)", **logprob})
-        own = measure(reference, *boot, equivalent=answers_equal)
-        rows.append({"base": base, "kind": "reference", "family": "", "label":
-                     f"{params.labels.get(test['reference_run'], test['reference_run'])} own p(Yes), its own samples "
-                     "(reference)", **own})
+        test_path, reference_path = references[2 * index:2 * index + 2]
+        if params.partial and not (Path(test_path).exists() and Path(reference_path).exists()):
+            log(f"partial: base {base} has no scored test samples yet ({test_path}, {reference_path})")
+        else:
+            logprob = measure(pd.read_parquet(test_path), *boot, score="mean_logprob", equivalent=answers_equal)
+            rows.append({"base": base, "kind": "reference", "family": "", "label":
+                         f"{params.labels.get(test['run'], test['run'])} mean log-prob (reference)", **logprob})
+            own = measure(pd.read_parquet(reference_path), *boot, equivalent=answers_equal)
+            rows.append({"base": base, "kind": "reference", "family": "", "label":
+                         f"{params.labels.get(test['reference_run'], test['reference_run'])} own p(Yes), its own "
+                         "samples (reference)", **own})
         for arm_spec in (a for a in planned if a.base == base):
             if (base, arm_spec.name) not in scored_files or (base, arm_spec.name) not in history_files:
                 rows.append({"base": base, "kind": "not run", "family": arm_spec.family, "label": arm_spec.name,

@@ -122,5 +122,9 @@ def test_the_table_matches_files_to_arms_by_name_in_the_files_order(tiny_model_d
     assert list(rows["verdict"].iloc[2:]) == [rows["verdict"].iloc[2], "not run"] and rows["kind"].iloc[3] == "not run"
     assert "| alpha_n0 | 0 | 0 | not run yet |" in (files / "p.md").read_text()
     assert "**Partial**: 1 of 2 arms have not run yet" in (files / "p.md").read_text()
+    table(study=files / "vs.yaml", arms=[arms / "zeta_n20.parquet"], histories=[arms / "zeta_n20.csv"],
+          references=[files / "none.parquet", files / "none.parquet"], out=files / "q.md", rows_out=files / "q.parquet",
+          params=partial)  # a base not built yet: its arms, no reference rows
+    assert list(pd.read_parquet(files / "q.parquet")["kind"]) == ["arm", "not run"]
     FIGURES["verification_scaling"](arms=rows, out=str(files / "p.png"), params={})
     assert (files / "p.png").exists()
