@@ -3,8 +3,8 @@
 Reads a study's rows (results/studies/{study}.parquet, rlv.analysis.verification_study: one row per arm and two reference rows
 per base; the arms of a partial table that have not run yet are left out). One column of panels per base. Top: within-problem AUROC of the verifier's score (over the test
 problems with mixed outcomes: what picking among a problem's samples needs) against n, the labelled training
-solutions, one line per family with 95% problem-bootstrap intervals; n = 0 (the warm-up model's zero-shot verdict)
-sits at the left edge of the symlog axis. Horizontal references: 0.5 (chance, dotted), the test policy's mean
+solutions, one line per family with 95% problem-bootstrap intervals, on a symlog axis (linear up to the smallest
+n > 0, so n = 0, the warm-up model's zero-shot verdict, has its place) ticked at the sizes the study ran. Horizontal references: 0.5 (chance, dotted), the test policy's mean
 token log-prob (dashed) and the RL^V run's own p(Yes) on its own samples (dash-dot), each with its interval as a
 band. Bottom: weighted vote by the verifier's p(Yes) minus majority vote at N_max, in accuracy points, with its
 paired interval; 0 is no gain.
@@ -28,6 +28,10 @@ def _errors(rows: pd.DataFrame, metric: str) -> list[list[float]]:
     return [lower.tolist(), upper.tolist()]
 
 
+def _size_label(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
 def verification_scaling(arms: pd.DataFrame, out: str, params: dict) -> None:
     arms = arms[arms["kind"] != "not run"]  # a partial table's arms that have not run yet
     bases = list(dict.fromkeys(arms["base"]))
@@ -35,6 +39,7 @@ def verification_scaling(arms: pd.DataFrame, out: str, params: dict) -> None:
         raise ValueError("verification_scaling needs at least one arm")
     families = list(dict.fromkeys(arms[arms["kind"] == "arm"]["family"]))
     colors = {family: f"C{i % 10}" for i, family in enumerate(families)}
+    sizes = sorted({int(n) for n in arms[arms["kind"] == "arm"]["n"]})
     figure, axes = plt.subplots(2, len(bases), figsize=(4.2 * len(bases) + 1.0, 7.0), squeeze=False, sharex=True)
     for column, base in enumerate(bases):
         part = arms[arms["base"] == base]
@@ -52,7 +57,9 @@ def verification_scaling(arms: pd.DataFrame, out: str, params: dict) -> None:
                     axis.axhline(value, color="0.3", ls=style, lw=1, label=reference["label"])
                     axis.axhspan(reference[f"{metric} low"], reference[f"{metric} high"], color="0.3", alpha=0.07)
             axis.axhline(chance, color="0.5", ls=":", lw=1)
-            axis.set_xscale("symlog", linthresh=1000)
+            axis.set_xscale("symlog", linthresh=max(1, min([n for n in sizes if n > 0], default=1)))
+            axis.set_xticks(sizes, [_size_label(n) for n in sizes])
+            axis.xaxis.set_minor_locator(plt.NullLocator())
             if row == 0:
                 axis.set_title(f"base `{base}`", fontsize=10)
             if row == len(PANELS) - 1:
