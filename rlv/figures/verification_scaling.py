@@ -1,13 +1,14 @@
 """The verification-scaling study: how well a verifier trained apart from RL judges solutions, against n.
 
-Reads a study's rows (results/studies/{study}.parquet, rlv.analysis.verification_study: one row per arm and two reference rows
-per base; the arms of a partial table that have not run yet are left out). One column of panels per base. Top: within-problem AUROC of the verifier's score (over the test
-problems with mixed outcomes: what picking among a problem's samples needs) against n, the labelled training
-solutions, one line per family with 95% problem-bootstrap intervals, on a symlog axis (linear up to the smallest
-n > 0, so n = 0, the warm-up model's zero-shot verdict, has its place) ticked at the sizes the study ran. Horizontal references: 0.5 (chance, dotted), the test policy's mean
-token log-prob (dashed) and the RL^V run's own p(Yes) on its own samples (dash-dot), each with its interval as a
-band. Bottom: weighted vote by the verifier's p(Yes) minus majority vote at N_max, in accuracy points, with its
-paired interval; 0 is no gain.
+Reads a study's rows (results/studies/{study}.parquet, rlv.analysis.verification_study: one row per arm and two
+reference rows per base; the arms of a partial table that have not run yet are left out). One column of panels per
+base. Top: within-problem AUROC of the verifier's score (over the test problems with mixed outcomes: what picking
+among a problem's samples needs) against n, the labelled training solutions, one line per family with 95%
+problem-bootstrap intervals, on a symlog axis (linear up to the smallest n > 0, so n = 0, the warm-up model's
+zero-shot verdict, has its place) ticked at the sizes the study ran. Horizontal references: 0.5 (chance, dotted),
+the test policy's mean token log-prob (dashed) and the RL^V run's own p(Yes) on its own samples (dash-dot), each
+with its interval as a band. Bottom: weighted vote by the verifier's p(Yes) minus majority vote at N_max, in
+accuracy points, with its paired interval; 0 is no gain.
 """
 
 from __future__ import annotations

@@ -138,6 +138,7 @@ def describe_families(study: dict) -> dict[str, str]:
     out = {}
     for family, spec in study["families"].items():
         optimisation = ", ".join(f"{key} {spec[key]:g}" for key in OPTIMISATION if key in spec)
-        out[family] = (f"({spec['form']}, {spec['labels']} labels, n in {spec['sizes']}, bases {', '.join(spec['bases'])}"
+        bases = ", ".join(spec["bases"])
+        out[family] = (f"({spec['form']}, {spec['labels']} labels, n in {spec['sizes']}, bases {bases}"
                        + (f"; {optimisation}" if optimisation else "") + f"): {spec['rationale']}")
     return out

@@ -1,4 +1,5 @@
-# Verification studies (config/studies/{study}.yaml, found by rlv.pipeline.study_specs), each its own target outside `rule all`:
+# Verification studies (config/studies/{study}.yaml, found by rlv.pipeline.study_specs), each its own target outside
+# `rule all`:
 #     snakemake --cores all verification_scaling
 # Per base: a labelled pool (the base's pool runs sample training problems), one job per arm (a verifier trained on
 # n solutions of the pool, then scoring the base's test samples), and the table and figure over every arm. A base
@@ -157,7 +158,8 @@ rule study_table:
     log:
         "results/logs/studies/{study}/study_table.log",
     shell:
-        "rlv study-table --study {input.study:q} --arms {input.arms:q} --histories {input.histories:q} --references {input.references:q}"
+        "rlv study-table --study {input.study:q} --arms {input.arms:q} --histories {input.histories:q}"
+        " --references {input.references:q}"
         " --out {output.table:q} --rows-out {output.rows:q} --params {params.p:q} 2> {log:q}"
 
 

@@ -1,16 +1,17 @@
-"""Stages of workflow/rules/studies.smk, the verification studies (config/studies/{study}.yaml, rlv.pipeline.study_specs):
-`rlv study-config`, `rlv study-pool-problems`, `rlv study-arm` and `rlv study-table`.
+"""Stages of workflow/rules/studies.smk, the verification studies (config/studies/{study}.yaml,
+rlv.pipeline.study_specs): `rlv study-config`, `rlv study-pool-problems`, `rlv study-arm` and `rlv study-table`.
 
 - study-config: the workflow config of a base with overrides (the active config with them laid over it).
 - study-pool-problems: a seeded sample of the base's training problems, the problems the pool runs sample.
-- study-arm: one arm. Its n labelled solutions are drawn from the pool (rlv.baselines.labelled_pool); a verifier starts from
-  the base's warm-up model and trains on them: the generative form with L_verify exactly as the separate verifier
-  (rlv.baselines.separate_verifier), the bce form with a scalar head (rlv.baselines.verifier_heads), the same
-  optimisation. It then scores the test run's scored samples: p_yes and p_no become its verdict, the policy's
+- study-arm: one arm. Its n labelled solutions are drawn from the pool (rlv.baselines.labelled_pool); a verifier
+  starts from the base's warm-up model and trains on them: the generative form with L_verify exactly as the separate
+  verifier (rlv.baselines.separate_verifier), the bce form with a scalar head (rlv.baselines.verifier_heads), the
+  same optimisation. It then scores the test run's scored samples: p_yes and p_no become its verdict, the policy's
   mean_logprob stays. n = 0 scores with the warm-up model as it is. Writes the scored samples and the per-step
   history (its last row's `seconds` is the wall time of training and scoring).
-- study-table: every arm and the two references in one table (rlv.analysis.verification_study), Parquet and Markdown;
-  with `partial` (a look at a study still running, never the rule's) arms without files are listed as not run.
+- study-table: every arm and the two references in one table (rlv.analysis.verification_study), Parquet and
+  Markdown; with `partial` (a look at a study still running, never the rule's) arms without files are listed as not
+  run.
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ def arm(*, base_model: Path, pool: list[Path], samples: Path, out: Path, history
     else:
         if params.form != "generative":
             raise SystemExit(f"rlv study-arm: n = 0 needs form generative, not {params.form!r}")
-        trained = pd.DataFrame({"step": [0], "verifier/loss": [share], "verifier/accuracy": [share],
-                                "label_mean": [share], "seconds": [0.0]})
+        untrained = float("nan")  # no training step: loss, accuracy and label mean undefined
+        trained = pd.DataFrame({"step": [0], "verifier/loss": [untrained], "verifier/accuracy": [untrained],
+                                "label_mean": [untrained], "seconds": [0.0]})
     scores = _score(model if head is None else head, tokenizer, frame, params, where)
     trained = trained.assign(pool_share_correct=share)
     trained.loc[trained.index[-1], "seconds"] = time.perf_counter() - start
