@@ -127,8 +127,8 @@ class StageParams:
             "rl_methods": lambda: {"dataset": "test"},
             "sequential_parallel": lambda: {"labels": labels},
             "adaptive_length": lambda: {"labels": labels},
-            "verification_scaling": lambda: {"title": getattr(self, "studies", {}).get(
-                "verification_scaling", {}).get("title", "Verification scaling")},
+            "verification_scaling": lambda: {"title": self.studies.get("verification_scaling", {}).get(
+                "title", "Verification scaling")},
         }[figure]()
 
     def summary_params(self) -> dict:
