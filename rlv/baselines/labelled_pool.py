@@ -61,10 +61,9 @@ def draw(pool: pd.DataFrame, n: int, rule: str, seed: int, source: str = "the po
 
 def within_problem_pairs(pool: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """(correct row, wrong row) index pairs, each of one problem, min(#correct, #wrong) pairs per problem."""
-    pairs = []
+    pairs, labels = [], pool["label"].to_numpy()
     for _, rows in pool.groupby("problem_id", sort=True).indices.items():
-        labels = pool["label"].to_numpy()[rows]
-        right, wrong = rng.permutation(rows[labels == 1]), rng.permutation(rows[labels == 0])
+        right, wrong = rng.permutation(rows[labels[rows] == 1]), rng.permutation(rows[labels[rows] == 0])
         count = min(len(right), len(wrong))
         pairs += list(zip(right[:count], wrong[:count]))
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)

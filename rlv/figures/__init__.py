@@ -1,6 +1,6 @@
 """One module per paper figure. Each takes its tables as keyword arguments (`sweep`, `efficiency`, `metrics`,
-`verifier`, `scores`, `sweeps`, `arms` (a search's or a study's rows), `budget_strategies`, `ratios`, `adaptive`; none for the overview), `out`
-(the PNG path; a PDF is written beside it) and `params`."""
+`verifier`, `scores`, `sweeps`, `arms` (a search's or a study's rows), `budget_strategies`, `ratios`, `adaptive`; none
+for the overview), `out` (the PNG path; a PDF is written beside it) and `params`."""
 
 from rlv.figures.adaptive_length import adaptive_length
 from rlv.figures.generalization import generalization

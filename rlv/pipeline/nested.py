@@ -25,34 +25,23 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
-import jsonschema
-import yaml
-
 from rlv.analysis.designs import Arm, Design
 from rlv.analysis.method_comparison import MethodPair
 from rlv.pipeline import ConfigError
-from rlv.pipeline.config import read_yaml
+from rlv.pipeline.config import check_schema, discover_targets, read_yaml
 
 SEARCH_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "search.schema.yaml"
-SEARCH_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # a search's file name is its target's name
 WARM_UP_FILES = ("data/train.parquet", "models/base")  # what the warm-up reads and writes, under results/
 MAIN_DAG_ONLY = ("separate_verifier", "judge", "verifier_heads")  # baselines of the main DAG's other runs
 
 
 def discover_searches(directory: str | Path) -> dict[str, dict]:
     """Search name -> its validated spec, for every `{directory}/{name}.yaml` (none without the directory)."""
-    searches = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
-        if not SEARCH_NAME.match(path.stem):
-            raise ConfigError(f"{path}: a design search's file name is its target's name: letters, digits and "
-                              "underscores, starting with a letter")
-        searches[path.stem] = load_search(path)
-    return searches
+    return discover_targets(directory, "a design search", load_search)
 
 
 def load_search(path: str | Path) -> dict:
@@ -63,10 +52,7 @@ def load_search(path: str | Path) -> dict:
 
 def validate_search(search: dict, source: str) -> None:
     """The search schema, then the rules across its keys; ConfigError naming `source` and the key at fault."""
-    schema = yaml.safe_load(SEARCH_SCHEMA.read_text())
-    for error in sorted(jsonschema.Draft202012Validator(schema).iter_errors(search), key=lambda e: list(e.path)):
-        where = ".".join(str(part) for part in error.path)
-        raise ConfigError(f"{source}: {where + ': ' if where else ''}{error.message}")
+    check_schema(search, SEARCH_SCHEMA, source)
     if 0 not in search["verify_coefs"]:
         raise ConfigError(f"{source}: verify_coefs must include 0 (plain RL, each design's baseline), got "
                           f"{search['verify_coefs']}")

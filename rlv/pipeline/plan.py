@@ -256,11 +256,17 @@ class Plan(StageParams):
         return str(self.studies_dir / f"{study}.yaml")
 
     def study_root(self, study: str, base: str) -> str:
-        """Where a study base's results/ lies: "" for the main DAG's, else its own directory (rlv.pipeline.study_specs)."""
+        """Where a study base's results/ lies: "" for the main DAG's, else its own directory
+        (rlv.pipeline.study_specs)."""
         return base_root(study, self.studies[study], base)
 
     def study_pool(self, study: str, base: str) -> list[str]:
-        return [f"{STUDY_ROOT}/{study}/{base}/pool/{run}.parquet" for run in self.studies[study]["bases"][base]["pool_runs"]]
+        return [f"{STUDY_ROOT}/{study}/{base}/pool/{run}.parquet"
+                for run in self.studies[study]["bases"][base]["pool_runs"]]
+
+    def study_pool_problems_params(self, study: str) -> dict:
+        spec = self.study(study)
+        return {"problems": spec["pool"]["problems"], "seed": spec["seed"]}
 
     def study_pool_params(self, study: str, run: str) -> dict:
         """`rlv sample` of a pool run: eval's decoding with the study's num_samples, without self-scoring."""

@@ -12,19 +12,14 @@ family overrides a key.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
-import yaml
-
 from rlv.pipeline import ConfigError
-from rlv.pipeline.config import read_yaml
+from rlv.pipeline.config import check_schema, discover_targets, read_yaml
 from rlv.pipeline.nested import merge
 
 STUDY_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "study.schema.yaml"
-STUDY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 STUDY_ROOT = "results/studies"
 OPTIMISATION = ("batch_size", "learning_rate", "epochs")
 
@@ -46,19 +41,17 @@ class StudyArm:
 
     @property
     def steps(self) -> int:
-        """Optimizer steps: ceil(n x epochs / batch_size)."""
-        return -(-round(self.size * self.epochs) // self.batch_size)
+        return optimizer_steps(self.size, self.epochs, self.batch_size)
+
+
+def optimizer_steps(size: int, epochs: float, batch_size: int) -> int:
+    """An arm's optimizer steps: ceil(n x epochs / batch_size)."""
+    return -(-round(size * epochs) // batch_size)
 
 
 def discover_studies(directory: str | Path) -> dict[str, dict]:
     """Study name -> its validated spec, for every `{directory}/{name}.yaml` (none without the directory)."""
-    studies = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
-        if not STUDY_NAME.match(path.stem):
-            raise ConfigError(f"{path}: a study's file name is its target's name: letters, digits and underscores, "
-                              "starting with a letter")
-        studies[path.stem] = load_study(path)
-    return studies
+    return discover_targets(directory, "a study", load_study)
 
 
 def load_study(path: str | Path) -> dict:
@@ -69,10 +62,7 @@ def load_study(path: str | Path) -> dict:
 
 def validate_study(study: dict, source: str) -> None:
     """The study schema, then the rules across its keys; ConfigError naming `source` and the key at fault."""
-    schema = yaml.safe_load(STUDY_SCHEMA.read_text())
-    for error in sorted(jsonschema.Draft202012Validator(schema).iter_errors(study), key=lambda e: list(e.path)):
-        where = ".".join(str(part) for part in error.path)
-        raise ConfigError(f"{source}: {where + ': ' if where else ''}{error.message}")
+    check_schema(study, STUDY_SCHEMA, source)
     for name, family in study["families"].items():
         unknown = sorted(set(family["bases"]) - set(study["bases"]))
         if unknown:

@@ -27,7 +27,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from rlv.tasks.worked import FINAL_PHRASE, MAX_VALUE, in_test_split, multiplication_step
+from rlv.tasks.worked import FINAL_PHRASE, MAX_VALUE, distinct_records, multiplication_step
 
 # level -> (number of operations, max digits of a leaf operand, multiplication allowed)
 LEVELS = {1: (1, 2, False), 2: (2, 2, True), 3: (2, 2, True), 4: (3, 2, True), 5: (4, 2, True)}
@@ -125,20 +125,12 @@ def generate_records(split: str, num_problems: int, levels: list[int], seed: int
     if unknown:
         raise ValueError(f"levels {unknown} are not defined; choose from {sorted(LEVELS)}")
     rng = random.Random(f"{seed}-{split}")
-    records, seen = [], set()
-    for _ in range(num_problems * max_tries_factor):
-        level = levels[len(records) % len(levels)]
+
+    def draw(level: int) -> dict | None:
         tree = random_expression(rng, level)
-        if _largest_value(tree) > MAX_VALUE:
-            continue
-        record = make_record(tree, level, verbose)
-        if record["problem"] in seen or in_test_split(record["problem"], test_fraction) != (split == "test"):
-            continue
-        seen.add(record["problem"])
-        records.append(record)
-        if len(records) == num_problems:
-            return records
-    raise ValueError(f"could not draw {num_problems} distinct {split} problems at levels {levels}")
+        return None if _largest_value(tree) > MAX_VALUE else make_record(tree, level, verbose)
+
+    return distinct_records(split, num_problems, levels, test_fraction, num_problems * max_tries_factor, draw)
 
 
 def equation_checks(num_checks: int, seed: int) -> list[tuple[str, str]]:

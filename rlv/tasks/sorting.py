@@ -23,7 +23,7 @@ import hashlib
 import random
 from collections import Counter
 
-from rlv.tasks.worked import FINAL_PHRASE, in_test_split
+from rlv.tasks.worked import FINAL_PHRASE, distinct_records
 
 LEVELS = (1, 2, 3, 4, 5)
 SUBJECT = "Prealgebra"
@@ -59,17 +59,12 @@ def generate_records(split: str, num_problems: int, levels: list[int], seed: int
     if unknown:
         raise ValueError(f"levels {unknown} are not defined for the sort family; choose from {list(LEVELS)}")
     rng = random.Random(f"{seed}-{split}-sort")
-    records, seen = [], set()
-    for _ in range(num_problems * max_tries_factor):
-        level = levels[len(records) % len(levels)]
+
+    def draw(level: int) -> dict:
         number = "".join(str(rng.randint(1, 9)) for _ in range(num_digits(level)))
         problem = f"Sort the digits of ${number}$ in increasing order."
-        if problem in seen or in_test_split(problem, test_fraction) != (split == "test"):
-            continue
-        seen.add(problem)
-        records.append({"id": f"sort-{hashlib.sha256(problem.encode()).hexdigest()[:12]}", "problem": problem,
-                        "solution": worked_solution(number, verbose), "answer": "".join(sorted(number)),
-                        "level": level, "subject": SUBJECT})
-        if len(records) == num_problems:
-            return records
-    raise ValueError(f"could not draw {num_problems} distinct {split} sort problems at levels {levels}")
+        return {"id": f"sort-{hashlib.sha256(problem.encode()).hexdigest()[:12]}", "problem": problem,
+                "solution": worked_solution(number, verbose), "answer": "".join(sorted(number)), "level": level,
+                "subject": SUBJECT}
+
+    return distinct_records(split, num_problems, levels, test_fraction, num_problems * max_tries_factor, draw, "sort")

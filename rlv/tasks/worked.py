@@ -6,11 +6,14 @@
 - `multiplication_step`: `a x b` with a one-digit b, written as a sum of per-digit partial products.
 - `in_test_split`: a problem's split, fixed by a hash of its text alone, so no text lands in both splits
   whatever the seeds and sizes.
+- `distinct_records`: `num_problems` distinct problems of one split, levels in equal shares (round robin), from a
+  family's draw of one record per try.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 MAX_VALUE = 999  # no intermediate result above this: keeps solutions short and steps learnable
 FINAL_PHRASE = "The final answer is"  # closes a verbose solution, before the boxed answer
@@ -32,3 +35,21 @@ def in_test_split(problem: str, test_fraction: float) -> bool:
     """The split a problem text belongs to, fixed by its hash alone."""
     bucket = int(hashlib.sha256(problem.encode()).hexdigest()[:8], 16) / 16**8
     return bucket < test_fraction
+
+
+def distinct_records(split: str, num_problems: int, levels: list[int], test_fraction: float, max_tries: int,
+                     draw: Callable[[int], dict | None], family: str = "") -> list[dict]:
+    """Records from `draw(level)` (None: that draw is discarded), levels taken round robin by records kept; repeats
+    and problems of the other split are skipped. ValueError after `max_tries` draws without enough of them."""
+    records, seen = [], set()
+    for _ in range(max_tries):
+        record = draw(levels[len(records) % len(levels)])
+        if record is None or record["problem"] in seen or \
+                in_test_split(record["problem"], test_fraction) != (split == "test"):
+            continue
+        seen.add(record["problem"])
+        records.append(record)
+        if len(records) == num_problems:
+            return records
+    raise ValueError(f"could not draw {num_problems} distinct {split} {family + ' ' if family else ''}problems at "
+                     f"levels {levels}")

@@ -74,7 +74,7 @@ rule study_pool_problems:
         "results/studies/{study}/{study_base}/pool/problems.parquet",
     params:
         code=PLAN.code_digest("study-pool-problems"),
-        p=lambda w: as_json({"problems": PLAN.study(w.study)["pool"]["problems"], "seed": PLAN.study(w.study)["seed"]}),
+        p=lambda w: as_json(PLAN.study_pool_problems_params(w.study)),
     threads: PLAN.threads("default")
     resources:
         **PLAN.resources("default"),

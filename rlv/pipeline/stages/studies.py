@@ -82,13 +82,14 @@ def arm(*, base_model: Path, pool: list[Path], samples: Path, out: Path, history
 
     from rlv.baselines.labelled_pool import as_training_rollouts, draw
     from rlv.models import autocast, load_model
+    from rlv.pipeline.study_specs import optimizer_steps
     from rlv.rollouts import EVAL_COLUMNS, read_rollouts, write_parquet_atomic, write_text_atomic
     set_threads(params.threads)
     start = time.perf_counter()
     where = placement(params)
     frame = read_rollouts(samples, EVAL_COLUMNS + ["mean_logprob"])
     model, tokenizer = load_model(base_model, device=where["device"])
-    steps = -(-round(params.size * params.epochs) // params.batch_size)
+    steps = optimizer_steps(params.size, params.epochs, params.batch_size)
     share, head = float("nan"), None
     if params.size:
         pools = [read_rollouts(path, EVAL_COLUMNS) for path in pool]
