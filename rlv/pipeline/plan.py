@@ -31,7 +31,8 @@ from rlv.pipeline.nested import discover_searches
 from rlv.pipeline.params import StageParams
 from rlv.pipeline.provenance import params_digest, stage_digest
 from rlv.pipeline.registry import STAGES
-from rlv.pipeline.study_specs import STUDY_ROOT, StudyArm, base_root, check_runs, discover_studies, study_arms
+from rlv.pipeline.study_specs import (STUDY_ROOT, StudyArm, base_root, check_runs, discover_studies, pool_problems,
+                                      study_arms)
 from rlv.tasks.synthetic import FAMILIES
 
 OTHER = "other"  # a synthetic dataset's family: the one train is not
@@ -264,9 +265,9 @@ class Plan(StageParams):
         return [f"{STUDY_ROOT}/{study}/{base}/pool/{run}.parquet"
                 for run in self.studies[study]["bases"][base]["pool_runs"]]
 
-    def study_pool_problems_params(self, study: str) -> dict:
+    def study_pool_problems_params(self, study: str, base: str) -> dict:
         spec = self.study(study)
-        return {"problems": spec["pool"]["problems"], "seed": spec["seed"]}
+        return {"problems": pool_problems(spec, base), "seed": spec["seed"]}
 
     def study_pool_params(self, study: str, run: str) -> dict:
         """`rlv sample` of a pool run: eval's decoding with the study's num_samples, without self-scoring."""

@@ -7,7 +7,8 @@ overrides is the main DAG itself (its models, data and scored samples are used w
 runs the ordinary DAG in `results/studies/{name}/{base}/` for the files the study reads (`base_targets`). Its
 families name a verifier form, a way of drawing labels, the sizes n and the bases they run on; every (base,
 family, n) is one arm (`study_arms`), named `{family}_n{n}`, with the study's `verifier` optimisation unless the
-family overrides a key.
+family overrides a key. A base may cap its cost: `pool_problems` (its pool's problems instead of the study's) and
+`max_size` (its arms stop at that n; its families' larger sizes are not planned).
 """
 
 from __future__ import annotations
@@ -74,13 +75,21 @@ def validate_study(study: dict, source: str) -> None:
 
 
 def study_arms(study: dict) -> list[StudyArm]:
-    """Every (base, family, n) of the study, in the file's order of families, then bases, then sizes."""
+    """Every (base, family, n) of the study, in the file's order of families, then bases, then sizes; n up to the
+    base's `max_size`."""
     arms = []
     for family, spec in study["families"].items():
         optimisation = {key: spec.get(key, study["verifier"][key]) for key in OPTIMISATION}
-        arms += [StudyArm(base, family, spec["form"], spec["labels"], int(size), **optimisation)
-                 for base in spec["bases"] for size in spec["sizes"]]
+        for base in spec["bases"]:
+            largest = study["bases"][base].get("max_size")
+            arms += [StudyArm(base, family, spec["form"], spec["labels"], int(size), **optimisation)
+                     for size in spec["sizes"] if largest is None or size <= largest]
     return arms
+
+
+def pool_problems(study: dict, base: str) -> int:
+    """How many training problems a base's pool runs sample: its `pool_problems`, else the study's."""
+    return study["bases"][base].get("pool_problems", study["pool"]["problems"])
 
 
 def check_runs(study: dict, runs: list[str], source: str) -> None:
@@ -119,8 +128,12 @@ def base_targets(study: dict, base: str) -> list[str]:
 
 def describe_bases(study: dict) -> dict[str, str]:
     """Base -> "(its overrides; its pool runs): its rationale", as the study's table lists it."""
-    return {base: f"(overrides {spec['overrides'] or 'none'}; pool from {', '.join(spec['pool_runs'])}): "
-                  f"{spec['rationale']}" for base, spec in study["bases"].items()}
+    out = {}
+    for base, spec in study["bases"].items():
+        limits = "".join(f"; {key} {spec[key]}" for key in ("pool_problems", "max_size") if key in spec)
+        out[base] = (f"(overrides {spec['overrides'] or 'none'}; pool from {', '.join(spec['pool_runs'])}{limits}): "
+                     f"{spec['rationale']}")
+    return out
 
 
 def describe_families(study: dict) -> dict[str, str]:

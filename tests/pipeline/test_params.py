@@ -55,8 +55,8 @@ def stage_params(plan: Plan, studies: bool = True):
             yield "sample-budgets", plan.budget_params(run)
         yield "sequential-tables", plan.sequential_table_params()
     for study, spec in (plan.studies if studies else {}).items():
-        yield "study-pool-problems", plan.study_pool_problems_params(study)
         for base, base_spec in spec["bases"].items():
+            yield "study-pool-problems", plan.study_pool_problems_params(study, base)
             for run in base_spec["pool_runs"]:
                 yield "sample", plan.study_pool_params(study, run)
         for arm in study_arms(spec):

@@ -9,7 +9,8 @@ import pytest
 from rlv.pipeline import ConfigError
 from helpers import STUDY
 from rlv.pipeline.plan import Plan
-from rlv.pipeline.study_specs import base_root, base_targets, check_runs, discover_studies, study_arms, validate_study
+from rlv.pipeline.study_specs import (base_root, base_targets, check_runs, describe_bases, discover_studies,
+                                      pool_problems, study_arms, validate_study)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,6 +23,19 @@ def test_arms_in_file_order_with_the_family_overrides():
     fast = arms[-1]
     assert (fast.form, fast.labels, fast.learning_rate, fast.epochs, fast.batch_size) == ("bce", "within", 1e-3, 3, 8)
     assert fast.steps == 12 and arms[1].steps == 5 and arms[0].steps == 0  # ceil(30 * 3 / 8), ceil(20 * 2 / 8)
+
+
+def test_a_base_caps_its_cost_with_pool_problems_and_max_size():
+    study = copy.deepcopy(STUDY)
+    study["bases"]["sort"].update(pool_problems=3, max_size=20)
+    validate_study(study, "s.yaml")
+    assert [(a.base, a.name) for a in study_arms(study)] == [("default", "generative_n0"), ("default", "generative_n20"),
+                                                              ("sort", "generative_n0"), ("sort", "generative_n20")]
+    assert pool_problems(study, "sort") == 3 and pool_problems(study, "default") == 10
+    assert "pool from base; pool_problems 3; max_size 20)" in describe_bases(study)["sort"]
+    study["bases"]["sort"]["max_size"] = -1
+    with pytest.raises(ConfigError, match="s.yaml: bases.sort.max_size: -1 is less than the minimum of 0"):
+        validate_study(study, "s.yaml")
 
 
 def test_where_a_base_lives_and_what_its_dag_builds():

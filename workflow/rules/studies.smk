@@ -74,7 +74,7 @@ rule study_pool_problems:
         "results/studies/{study}/{study_base}/pool/problems.parquet",
     params:
         code=PLAN.code_digest("study-pool-problems"),
-        p=lambda w: as_json(PLAN.study_pool_problems_params(w.study)),
+        p=lambda w: as_json(PLAN.study_pool_problems_params(w.study, w.study_base)),
     threads: PLAN.threads("default")
     resources:
         **PLAN.resources("default"),
