@@ -144,9 +144,9 @@ SUBCOMMANDS = {
                     arg("--scores", nargs="+", help="scored samples of the base and RL^V runs (for the claims' CIs)"),
                     arg("--sequential", help="ratio table of the sequential_parallel target (for the 1.2-1.6x claim)"),
                     needed("--out", "Markdown file")]),
-    "design-config": ("the workflow config of one base of a design search: the "
-                      "active config (--params) with the base's overrides and one RL run per (design, lambda, seed)", [
-                          SEARCH, needed("--base", "name of a base in the search file"),
+    "design-config": ("the workflow config of one base of a design search (--params: that config, the active "
+                      "config with the base's overrides and one RL run per (design, lambda, seed)), as YAML", [
+                          needed("--base", "name of a base in the search file"),
                           needed("--out", "YAML config of the base's workflow")]),
     "design-table": ("every arm of a design search as a "
                      "Markdown table (keys: dataset, num_bootstrap, confidence, seed)", [
@@ -178,9 +178,8 @@ SUBCOMMANDS = {
                               needed("--ratios-out", "per-budget best strategies and ratio (Parquet)"),
                               needed("--table-out", "the same ratios as Markdown"),
                               needed("--adaptive-out", "adaptive and fixed-budget points (Parquet)")]),
-    "study-config": ("the workflow config of a verification study's base with overrides (params: the active "
-                     "workflow config)", [
-                         needed("--study", "study file, e.g. config/studies/verification_scaling.yaml"),
+    "study-config": ("the workflow config of a verification study's base with overrides (--params: that config, "
+                     "the active config with the overrides laid over it), as YAML", [
                          needed("--base", "base name in the study"), needed("--out", "the base's config.yaml")]),
     "study-pool-problems": ("a seeded sample of a base's training problems for the labelled pool (keys: problems, "
                             "seed)", [PROBLEMS, needed("--out", "the pool's problems (Parquet)")]),

@@ -27,12 +27,14 @@ from pathlib import Path
 
 from rlv.pipeline import ConfigError
 from rlv.pipeline.checks import check_plan
+from rlv.pipeline.nested import base_config as design_base_config
 from rlv.pipeline.nested import discover_searches
 from rlv.pipeline.params import StageParams
 from rlv.pipeline.provenance import params_digest, stage_digest
 from rlv.pipeline.registry import STAGES
 from rlv.pipeline.study_specs import (STUDY_ROOT, StudyArm, base_root, check_runs, discover_studies, pool_problems,
                                       study_arms)
+from rlv.pipeline.study_specs import base_config as study_base_config
 from rlv.tasks.synthetic import FAMILIES
 
 OTHER = "other"  # a synthetic dataset's family: the one train is not
@@ -220,6 +222,10 @@ class Plan(StageParams):
         """Design search name -> its validated spec (config/searches/{name}.yaml)."""
         return discover_searches(self.searches_dir)
 
+    def design_base_config(self, search: str, base: str) -> dict:
+        """The workflow config of a design search's base (`rlv design-config`'s params)."""
+        return design_base_config(self.config, self.searches[search], base)
+
     def search_file(self, search: str) -> str:
         return str(self.searches_dir / f"{search}.yaml")
 
@@ -260,6 +266,10 @@ class Plan(StageParams):
         """Where a study base's results/ lies: "" for the main DAG's, else its own directory
         (rlv.pipeline.study_specs)."""
         return base_root(study, self.studies[study], base)
+
+    def study_base_config(self, study: str, base: str) -> dict:
+        """The workflow config of a study base with overrides (`rlv study-config`'s params)."""
+        return study_base_config(self.config, self.studies[study], base)
 
     def study_pool(self, study: str, base: str) -> list[str]:
         return [f"{STUDY_ROOT}/{study}/{base}/pool/{run}.parquet"

@@ -34,3 +34,8 @@ def test_verification_scaling_target_runs_every_arm(test_dag):
     assert "## Base `sort`" in table and "## Verdict" in table and "| bce_n16 | 16 | 2 |" in table
     assert (workdir / "results" / "figures" / "verification_scaling.png").stat().st_size > 0
     assert "Nothing to be done" in snakemake("--cores", "2", "verification_scaling", "-n", cwd=workdir)
+    # an edited study file reruns the table, never a base's DAG (a rerun deletes the base's models first)
+    study_file = workdir / "config" / "studies" / "verification_scaling.yaml"
+    study_file.write_text(study_file.read_text().replace("rationale: ", "rationale: Edited. ", 1))
+    planned = snakemake("--cores", "2", "verification_scaling", "-n", cwd=workdir)
+    assert "study_table" in planned and "study_config" not in planned and "study_base" not in planned

@@ -7,14 +7,13 @@
 
 
 rule design_config:
-    """The workflow config of one base: the active config, the base's overrides, one RL run per arm."""
-    input:
-        search=lambda w: PLAN.search_file(w.search),
+    """The workflow config of one base: the active config, the base's overrides, one RL run per arm. The config itself
+    is the params, so only a change to it reruns the base's DAG; editing the search's table options does not."""
     output:
         "results/experiments/{search}/{base}/config/config.yaml",
     params:
         code=PLAN.code_digest("design-config"),
-        p=as_json(config),
+        p=lambda w: as_json(PLAN.design_base_config(w.search, w.base)),
     threads: PLAN.threads("default")
     resources:
         **PLAN.resources("default"),
@@ -23,7 +22,7 @@ rule design_config:
     log:
         "results/logs/experiments/{search}/{base}/design_config.log",
     shell:
-        "rlv design-config --search {input.search:q} --base {wildcards.base} --out {output:q} --params {params.p:q}"
+        "rlv design-config --base {wildcards.base} --out {output:q} --params {params.p:q}"
         " 2> {log:q}"
 
 

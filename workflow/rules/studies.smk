@@ -15,14 +15,13 @@ wildcard_constraints:
 
 
 rule study_config:
-    """The workflow config of a study base with overrides: the active config with them laid over it."""
-    input:
-        study=lambda w: PLAN.study_file(w.study),
+    """The workflow config of a study base with overrides: the active config with them laid over it. The config itself
+    is the params, so only a change to it reruns the base's DAG; editing another base or a family does not."""
     output:
         "results/studies/{study}/{study_base}/config/config.yaml",
     params:
         code=PLAN.code_digest("study-config"),
-        p=as_json(config),
+        p=lambda w: as_json(PLAN.study_base_config(w.study, w.study_base)),
     threads: PLAN.threads("default")
     resources:
         **PLAN.resources("default"),
@@ -31,7 +30,7 @@ rule study_config:
     log:
         "results/logs/studies/{study}/{study_base}/study_config.log",
     shell:
-        "rlv study-config --study {input.study:q} --base {wildcards.study_base} --out {output:q} --params {params.p:q}"
+        "rlv study-config --base {wildcards.study_base} --out {output:q} --params {params.p:q}"
         " 2> {log:q}"
 
 

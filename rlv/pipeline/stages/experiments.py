@@ -1,7 +1,8 @@
 """Stages of workflow/rules/experiments.smk, the design searches (config/searches/{search}.yaml):
 `rlv design-config`, `rlv design-warm-start`, `rlv design-table` and `rlv method-comparison`.
 
-- design-config: the workflow config of one base (rlv.pipeline.nested.base_config) from the active config.
+- design-config: the workflow config of one base, written from its params (the rule computes it with
+  rlv.pipeline.nested.base_config, so only a change to that config reruns the base's DAG).
 - design-warm-start: the main DAG's train split and warm-up model copied into a base (reuse_main_warm_up).
 - design-table: every arm of every base in one table (rlv.analysis.designs), read from each base's own results/:
   its sweep and verifier tables, the arms' scored samples and the wall seconds of their RL jobs.
@@ -36,15 +37,13 @@ class NoParams:
     """A stage without parameters (`--params '{}'`)."""
 
 
-def design_config(*, search: Path, base: str, out: Path, params: dict) -> None:
-    """`params`: the active workflow config."""
+def design_config(*, base: str, out: Path, params: dict) -> None:
+    """`params`: the base's workflow config (rlv.pipeline.nested.base_config), written as YAML."""
     import yaml
 
-    from rlv.pipeline.nested import base_config, load_search
     from rlv.rollouts import write_text_atomic
-    config = base_config(params, load_search(search), base)
-    write_text_atomic(yaml.safe_dump(config, sort_keys=False), out)
-    log(f"wrote {out}: {len(config['rl']['runs'])} RL runs on base {base!r}")
+    write_text_atomic(yaml.safe_dump(params, sort_keys=False), out)
+    log(f"wrote {out}: {len(params['rl']['runs'])} RL runs on base {base!r}")
 
 
 def design_warm_start(*, source: Path, dest: Path, params: NoParams) -> None:

@@ -1,7 +1,8 @@
 """Stages of workflow/rules/studies.smk, the verification studies (config/studies/{study}.yaml,
 rlv.pipeline.study_specs): `rlv study-config`, `rlv study-pool-problems`, `rlv study-arm` and `rlv study-table`.
 
-- study-config: the workflow config of a base with overrides (the active config with them laid over it).
+- study-config: the workflow config of a base with overrides (the active config with them laid over it), written
+  from its params, so only a change to that config reruns the base's DAG.
 - study-pool-problems: a seeded sample of the base's training problems, the problems the pool runs sample.
 - study-arm: one arm. Its n labelled solutions are drawn from the pool (rlv.baselines.labelled_pool); a verifier
   starts from the base's warm-up model and trains on them: the generative form with L_verify exactly as the separate
@@ -56,13 +57,12 @@ class StudyTableParams:
     #                        bases without scored test samples yet have no reference rows
 
 
-def study_config(*, study: Path, base: str, out: Path, params: dict) -> None:
-    """`params`: the active workflow config."""
+def study_config(*, base: str, out: Path, params: dict) -> None:
+    """`params`: the base's workflow config (rlv.pipeline.study_specs.base_config), written as YAML."""
     import yaml
 
-    from rlv.pipeline.study_specs import base_config, load_study
     from rlv.rollouts import write_text_atomic
-    write_text_atomic(yaml.safe_dump(base_config(params, load_study(study), base), sort_keys=False), out)
+    write_text_atomic(yaml.safe_dump(params, sort_keys=False), out)
     log(f"wrote {out}: the workflow config of study base {base!r}")
 
 
