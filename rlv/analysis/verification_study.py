@@ -9,6 +9,11 @@ Per scored test frame (one arm's verdicts, or a reference's), over the test prob
 Reference rows: the policy's mean token log-prob as the score (the free baseline) and the RL^V run's own p(Yes) on
 its own samples.
 
+The paper's comparison per base (`joint_against_base`): at each budget n (powers of 2 up to N_max), the RL^V run's
+weighted vote by its own p(Yes) minus the test run's (GRPO's) majority vote, each on its own samples of the same
+problems, in points, with the paired problem-bootstrap interval; both runs' majority votes beside it. Per-problem
+values at n < N_max average over the same vote subsets for both runs (rlv.analysis.efficiency.per_problem_curves).
+
 Decision rule (the study file states it): an arm separates solutions within a problem when the lower end of its
 within-problem AUROC interval is above 0.5, and reaches the target when that lower end is at least the study's
 `target_within_auroc`. `smallest_separating` is the first separating arm by (base order, n). Rows of kind "not run"
@@ -24,6 +29,7 @@ import pandas as pd
 from rlv.analysis.aggregate import Equivalence
 from rlv.analysis.claims import paired_gain, per_problem_at_n_max
 from rlv.analysis.designs import verifier_intervals
+from rlv.analysis.efficiency import per_problem_curves
 
 STRATEGIES = {"weighted vote - majority": "weighted_vote", "best-of-N - majority": "best_of_n"}
 INTERVAL_METRICS = ("AUROC within", "AUROC pooled", "balanced accuracy")
@@ -52,6 +58,31 @@ def measure(scored: pd.DataFrame, num_bootstrap: int = 1000, confidence: float =
     return row
 
 
+def budgets(n_max: int) -> list[int]:
+    """1, 2, 4, ... up to n_max, and n_max itself."""
+    return sorted({2 ** k for k in range(n_max.bit_length()) if 2 ** k <= n_max} | {n_max})
+
+
+def joint_against_base(test: pd.DataFrame, joint: pd.DataFrame, num_bootstrap: int = 1000, confidence: float = 0.95,
+                       seed: int = 0, equivalent: Equivalence | None = None) -> pd.DataFrame:
+    """Per budget n: the test run's majority vote, the joint (RL^V) run's majority and weighted vote by its p(Yes), and
+    weighted vote minus the test run's majority with its paired interval (the module docstring)."""
+    n_max = int(min(test.groupby("problem_id").size().min(), joint.groupby("problem_id").size().min()))
+    ns = budgets(n_max)
+    curves = {}
+    for name, frame, spec in (("base majority", test, "majority"), ("RL^V majority", joint, "majority"),
+                              ("RL^V weighted vote", joint, "weighted_vote:p_yes")):
+        values, problem_ids = per_problem_curves(frame, spec, ns, seed=seed, equivalent=equivalent)
+        curves[name] = pd.DataFrame(values, index=problem_ids, columns=ns)
+    rows = []
+    for n in ns:
+        gain = paired_gain(curves["RL^V weighted vote"][n], curves["base majority"][n], num_bootstrap, confidence, seed)
+        rows.append({"budget": n, **{name: float(curve[n].mean()) for name, curve in curves.items()},
+                     "difference": gain["difference"], "difference low": gain["difference_low"],
+                     "difference high": gain["difference_high"]})
+    return pd.DataFrame(rows)
+
+
 def verdict(row: dict | pd.Series, target: float) -> str:
     low = row["AUROC within low"]
     if isinstance(low, float) and math.isnan(low):
@@ -67,6 +98,21 @@ def smallest_separating(rows: pd.DataFrame, bases: list[str]) -> pd.Series | Non
         if len(found):
             return found.iloc[0]
     return None
+
+
+def _joint_section(joint: pd.DataFrame) -> list[str]:
+    if not len(joint):
+        return []
+    base, rlv = joint["test label"].iloc[0], joint["joint label"].iloc[0]
+    lines = ["", f"The paper's comparison: {rlv}'s weighted vote by its own p(Yes) against {base}'s majority vote, "
+                 "each run on its own samples of the same problems, at n samples per problem (accuracy; the "
+                 "difference in points with its paired interval).", "",
+             f"| n | {base} majority | {rlv} majority | {rlv} weighted vote | weighted vote - {base} majority |",
+             "|---|---|---|---|---|"]
+    for _, row in joint.iterrows():
+        lines.append(f"| {int(row['budget'])} | {row['base majority']:.3f} | {row['RL^V majority']:.3f} | "
+                     f"{row['RL^V weighted vote']:.3f} | {_interval(row, 'difference', signed=True)} |")
+    return lines
 
 
 def _interval(row, name: str, digits: int = 3, signed: bool = False) -> str:
@@ -109,7 +155,7 @@ def render(title: str, name: str, test_samples: str, target: float, bases: dict[
         if not len(part):
             continue
         pool = part[part["kind"] == "arm"]["pool share correct"].dropna() if "pool share correct" in part else []
-        measured = part[part["kind"] != "not run"]
+        measured = part[part["kind"].isin(["arm", "reference"])]
         lines += ["", f"## Base `{base}`", "",
                   (f"Test pass@1 {measured['pass@1'].iloc[0]:.3f}, majority vote {measured['majority'].iloc[0]:.3f}"
                    if len(measured) else "Nothing measured yet")
@@ -117,7 +163,7 @@ def render(title: str, name: str, test_samples: str, target: float, bases: dict[
                   "| verifier | n | steps | loss | AUROC within | AUROC pooled | balanced acc. "
                   "| weighted vote - majority | best-of-N - majority | verdict | wall s |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for _, row in part.iterrows():
+        for _, row in part[part["kind"] != "joint"].iterrows():
             if row["kind"] == "not run":
                 lines.append(f"| {row['label']} | {int(row['n'])} | {int(row['steps'])} | not run yet |"
                              + " |" * 7)
@@ -130,6 +176,7 @@ def render(title: str, name: str, test_samples: str, target: float, bases: dict[
                 _interval(row, "weighted vote - majority", signed=True),
                 _interval(row, "best-of-N - majority", signed=True), row["verdict"],
                 f"{row['wall s']:.0f} |" if arm else " |"]))
+        lines += _joint_section(part[part["kind"] == "joint"])
     found = smallest_separating(rows, list(bases))
     lines += ["", "## Verdict", ""]
     if found is None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import STUDY
-from rlv.analysis.verification_study import measure, render, smallest_separating, verdict
+from rlv.analysis.verification_study import budgets, joint_against_base, measure, render, smallest_separating, verdict
 from rlv.pipeline.study_specs import describe_bases, describe_families
 
 
@@ -34,6 +34,28 @@ def test_a_perfect_verifier_by_hand():
     assert row["best-of-N - majority"] == pytest.approx(0.5)
     assert row["pass@1"] == pytest.approx(7 / 12) and row["n_max"] == 4
     assert row["weighted vote - majority low"] <= 0.5 <= row["weighted vote - majority high"]
+
+
+def two_problems(answers: dict, gold: dict, p_yes: dict | None = None) -> pd.DataFrame:
+    return pd.DataFrame([{"problem_id": problem, "sample": sample, "answer": answer, "correct": answer == gold[problem],
+                          "p_yes": (p_yes or {}).get(problem, [0.5] * 2)[sample]}
+                         for problem, row in answers.items() for sample, answer in enumerate(row)])
+
+
+def test_rlv_weighted_vote_against_the_base_runs_majority_by_hand():
+    gold = {"a": "1", "b": "3"}
+    base = two_problems({"a": ["1", "2"], "b": ["3", "3"]}, gold)
+    joint = two_problems({"a": ["1", "2"], "b": ["4", "3"]}, gold, {"a": [0.9, 0.1], "b": [0.2, 0.7]})
+    rows = joint_against_base(base, joint, num_bootstrap=200).set_index("budget")
+    assert list(rows.index) == [1, 2]
+    # n = 1: every vote is one sample's correctness: base (1/2 + 1) / 2, RL^V (1/2 + 1/2) / 2
+    assert rows.loc[1, "base majority"] == pytest.approx(0.75) and rows.loc[1, "RL^V weighted vote"] == pytest.approx(0.5)
+    # n = 2: base a 1-1 tie (1/2), b right; RL^V majority ties on both; weighted by p(Yes) picks 1 (0.9) and 3 (0.7)
+    assert rows.loc[2, "base majority"] == pytest.approx(0.75) and rows.loc[2, "RL^V majority"] == pytest.approx(0.5)
+    assert rows.loc[2, "RL^V weighted vote"] == pytest.approx(1.0)
+    assert rows.loc[2, "difference"] == pytest.approx(0.25) and rows.loc[1, "difference"] == pytest.approx(-0.25)
+    assert rows.loc[2, "difference low"] <= 0.25 <= rows.loc[2, "difference high"]
+    assert budgets(32) == [1, 2, 4, 8, 16, 32] and budgets(12) == [1, 2, 4, 8, 12]
 
 
 def test_an_inverted_verifier_by_hand():

@@ -10,8 +10,9 @@ rlv.pipeline.study_specs): `rlv study-config`, `rlv study-pool-problems`, `rlv s
   same optimisation. It then scores the test run's scored samples: p_yes and p_no become its verdict, the policy's
   mean_logprob stays. n = 0 scores with the warm-up model as it is. Writes the scored samples and the per-step
   history (its last row's `seconds` is the wall time of training and scoring).
-- study-table: every arm and the two references in one table (rlv.analysis.verification_study), Parquet and
-  Markdown; with `partial` (a look at a study still running, never the rule's) arms without files are listed as not
+- study-table: every arm and the two references in one table (rlv.analysis.verification_study), and per base the
+  paper's comparison (the RL^V run's weighted vote against the test run's majority at 1, 2, 4, ... samples; rows of
+  kind `joint`), Parquet and Markdown; with `partial` (a look at a study still running, never the rule's) arms without files are listed as not
   run.
 """
 
@@ -150,7 +151,7 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
     run's scored test samples."""
     import pandas as pd
 
-    from rlv.analysis.verification_study import measure, render, verdict
+    from rlv.analysis.verification_study import joint_against_base, measure, render, verdict
     from rlv.pipeline.study_specs import describe_bases, describe_families, load_study, study_arms
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
     from rlv.tasks.grading import answers_equal
@@ -168,16 +169,23 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
     rows = []
     for index, base in enumerate(spec["bases"]):
         test_path, reference_path = references[2 * index:2 * index + 2]
+        joint_rows = []  # the paper's comparison, after the base's arms
         if params.partial and not (Path(test_path).exists() and Path(reference_path).exists()):
             log(f"partial: base {base} has no scored test samples yet ({test_path}, {reference_path})")
         else:
-            logprob = measure(pd.read_parquet(test_path), *boot, score="mean_logprob", equivalent=answers_equal)
+            test_scored, reference_scored = pd.read_parquet(test_path), pd.read_parquet(reference_path)
+            test_label = params.labels.get(test["run"], test["run"])
+            reference_label = params.labels.get(test["reference_run"], test["reference_run"])
+            logprob = measure(test_scored, *boot, score="mean_logprob", equivalent=answers_equal)
             rows.append({"base": base, "kind": "reference", "family": "", "label":
-                         f"{params.labels.get(test['run'], test['run'])} mean log-prob (reference)", **logprob})
-            own = measure(pd.read_parquet(reference_path), *boot, equivalent=answers_equal)
+                         f"{test_label} mean log-prob (reference)", **logprob})
+            own = measure(reference_scored, *boot, equivalent=answers_equal)
             rows.append({"base": base, "kind": "reference", "family": "", "label":
-                         f"{params.labels.get(test['reference_run'], test['reference_run'])} own p(Yes), its own "
-                         "samples (reference)", **own})
+                         f"{reference_label} own p(Yes), its own samples (reference)", **own})
+            joint_rows += [{"base": base, "kind": "joint", "family": "", "label": f"n = {row['budget']}",
+                            "test label": test_label, "joint label": reference_label, **row}
+                           for row in joint_against_base(test_scored, reference_scored, *boot,
+                                                         equivalent=answers_equal).to_dict("records")]
         for arm_spec in (a for a in planned if a.base == base):
             if (base, arm_spec.name) not in scored_files or (base, arm_spec.name) not in history_files:
                 rows.append({"base": base, "kind": "not run", "family": arm_spec.family, "label": arm_spec.name,
@@ -191,6 +199,7 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
                          "pool share correct": float(history["pool_share_correct"].iloc[-1]),
                          **measure(pd.read_parquet(scored_files[base, arm_spec.name]), *boot,
                                    equivalent=answers_equal)})
+        rows += joint_rows
     frame = pd.DataFrame(rows)
     frame["verdict"] = [verdict(row, spec["target_within_auroc"]) if row["kind"] == "arm" else
                         "not run" if row["kind"] == "not run" else "" for _, row in frame.iterrows()]

@@ -101,8 +101,13 @@ def test_the_table_matches_files_to_arms_by_name_in_the_files_order(tiny_model_d
           references=[files / "test.parquet", files / "reference.parquet"], out=files / "vs.md",
           rows_out=files / "vs.parquet", params=params)
     rows = pd.read_parquet(files / "vs.parquet")
+    joint, rows = rows[rows["kind"] == "joint"], rows[rows["kind"] != "joint"].reset_index(drop=True)
     assert list(rows["label"]) == ["GRPO mean log-prob (reference)", "grpo_v own p(Yes), its own samples (reference)",
                                    "zeta_n20", "alpha_n0"]
+    n_max = int(rows["n_max"].iloc[0])  # the paper's comparison at 1, 2, 4, ... samples, after the arms
+    assert list(joint["budget"]) == [2 ** k for k in range(n_max.bit_length()) if 2 ** k < n_max] + [n_max]
+    assert joint["RL^V majority"].tolist() == pytest.approx(joint["base majority"].tolist())  # the same samples
+    assert "| n | GRPO majority | grpo_v majority | grpo_v weighted vote |" in (files / "vs.md").read_text()
     assert list(rows["steps"].iloc[2:]) == [5, 0] and rows["loss"].iloc[2] > 0 and math.isnan(rows["loss"].iloc[3])
     for _, row in rows.iloc[2:].iterrows():  # each row measured on its own arm's verdicts
         own = pd.read_parquet(arms / f"{row['label']}.parquet")
@@ -119,7 +124,7 @@ def test_the_table_matches_files_to_arms_by_name_in_the_files_order(tiny_model_d
           references=[files / "test.parquet", files / "reference.parquet"], out=files / "p.md",
           rows_out=files / "p.parquet", params=partial)
     rows = pd.read_parquet(files / "p.parquet")
-    assert list(rows["verdict"].iloc[2:]) == [rows["verdict"].iloc[2], "not run"] and rows["kind"].iloc[3] == "not run"
+    assert list(rows["verdict"].iloc[2:4]) == [rows["verdict"].iloc[2], "not run"] and rows["kind"].iloc[3] == "not run"
     assert "| alpha_n0 | 0 | 0 | not run yet |" in (files / "p.md").read_text()
     assert "**Partial**: 1 of 2 arms have not run yet" in (files / "p.md").read_text()
     table(study=files / "vs.yaml", arms=[arms / "zeta_n20.parquet"], histories=[arms / "zeta_n20.csv"],
