@@ -1,5 +1,5 @@
-"""A study's table (rlv/analysis/verification_study.py): each arm's metrics against a hand computation on a small frame, the
-decision rule at its edges, and the Markdown naming every arm and the verdict."""
+"""A study's table (rlv/analysis/verification_study.py): each arm's metrics and the paper's comparison against a hand
+computation on a small frame, the decision rule at its edges, and the Markdown naming every arm and the verdict."""
 
 import math
 
@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from helpers import STUDY
-from rlv.analysis.verification_study import budgets, joint_against_base, measure, render, smallest_separating, verdict
+from rlv.analysis.verification_study import (budgets, joint_against_base, measure, render, smallest_separating,
+                                             verdict)
 from rlv.pipeline.study_specs import describe_bases, describe_families
 
 
@@ -49,7 +50,8 @@ def test_rlv_weighted_vote_against_the_base_runs_majority_by_hand():
     rows = joint_against_base(base, joint, num_bootstrap=200).set_index("budget")
     assert list(rows.index) == [1, 2]
     # n = 1: every vote is one sample's correctness: base (1/2 + 1) / 2, RL^V (1/2 + 1/2) / 2
-    assert rows.loc[1, "base majority"] == pytest.approx(0.75) and rows.loc[1, "RL^V weighted vote"] == pytest.approx(0.5)
+    assert rows.loc[1, "base majority"] == pytest.approx(0.75)
+    assert rows.loc[1, "RL^V weighted vote"] == pytest.approx(0.5)
     # n = 2: base a 1-1 tie (1/2), b right; RL^V majority ties on both; weighted by p(Yes) picks 1 (0.9) and 3 (0.7)
     assert rows.loc[2, "base majority"] == pytest.approx(0.75) and rows.loc[2, "RL^V majority"] == pytest.approx(0.5)
     assert rows.loc[2, "RL^V weighted vote"] == pytest.approx(1.0)

@@ -11,9 +11,9 @@ rlv.pipeline.study_specs): `rlv study-config`, `rlv study-pool-problems`, `rlv s
   mean_logprob stays. n = 0 scores with the warm-up model as it is. Writes the scored samples and the per-step
   history (its last row's `seconds` is the wall time of training and scoring).
 - study-table: every arm and the two references in one table (rlv.analysis.verification_study), and per base the
-  paper's comparison (the RL^V run's weighted vote against the test run's majority at 1, 2, 4, ... samples; rows of
-  kind `joint`), Parquet and Markdown; with `partial` (a look at a study still running, never the rule's) arms without files are listed as not
-  run.
+  paper's comparison (the RL^V run's weighted vote against the test run's majority at 1, 2, 4, ... samples;
+  rows of kind `joint`), Parquet and Markdown; with `partial` (a look at a study still running, never the rule's)
+  arms without files are listed as not run.
 """
 
 from __future__ import annotations
