@@ -26,10 +26,17 @@ config["base_model"]["warmup"]["steps"] = int(sys.argv[3])
 yaml.safe_dump(config, open(sys.argv[2], "w"), sort_keys=False)
 PY
     (cd "$run" && snakemake --snakefile "$snakefile" --cores 2 -- results/models/base > snakemake.log 2>&1)
+    params=$(cd "$run" && python - <<'PY'
+import json
+from rlv.pipeline.config import read_yaml
+from rlv.pipeline.plan import Plan
+# the pool's decoding (rlv.pipeline.plan.study_pool_params), 4 samples per problem
+print(json.dumps({**Plan(read_yaml("config/config.yaml")).sample_params("base"), "num_samples": 4,
+                  "self_score": False}))
+PY
+)
     (cd "$run" && rlv sample --model results/models/base --data "$workdir/problems.parquet" --run base \
-        --dataset pool --out pool.parquet --threads 2 --params '{"batch_size": 256, "instruction": "",
-        "max_new_tokens": 160, "num_samples": 4, "seed": 0, "self_score": false, "shard_problems": 50,
-        "temperature": 1.0}' 2> sample.log)
+        --dataset pool --out pool.parquet --threads 2 --params "$params" 2> sample.log)
     python -c "import pandas as pd, sys; d = pd.read_parquet(sys.argv[1]); print('steps', sys.argv[2], 'pass@1',
 d['correct'].mean(), len(d))" "$run/pool.parquet" "$steps"
 done

@@ -82,6 +82,12 @@ _PLAIN_INT = re.compile(r"\s*-?\d+\s*")
 Equivalence = Callable[[str, str], bool]
 
 
+def budgets(n_max: int) -> list[int]:
+    """The budgets n a curve is measured at: 1, 2, 4, ... below n_max, and n_max itself."""
+    doubling = [2**i for i in range(n_max.bit_length())]
+    return doubling + ([n_max] if doubling[-1] != n_max else [])
+
+
 def pass_at_k(num_correct: np.ndarray, n: int, k: int) -> np.ndarray:
     """Unbiased pass@k per problem: 1 - C(n-c, k)/C(n, k) = 1 - prod_{i=n-c+1}^{n} (1 - k/i)."""
     c = np.asarray(num_correct)

@@ -26,7 +26,7 @@ import math
 
 import pandas as pd
 
-from rlv.analysis.aggregate import Equivalence
+from rlv.analysis.aggregate import Equivalence, budgets
 from rlv.analysis.claims import paired_gain, per_problem_at_n_max
 from rlv.analysis.designs import verifier_intervals
 from rlv.analysis.efficiency import per_problem_curves
@@ -56,11 +56,6 @@ def measure(scored: pd.DataFrame, num_bootstrap: int = 1000, confidence: float =
     row["pass@1"] = float(scored["correct"].mean())
     row["n_max"] = int(scored.groupby("problem_id").size().max())
     return row
-
-
-def budgets(n_max: int) -> list[int]:
-    """1, 2, 4, ... up to n_max, and n_max itself."""
-    return sorted({2 ** k for k in range(n_max.bit_length()) if 2 ** k <= n_max} | {n_max})
 
 
 def joint_against_base(test: pd.DataFrame, joint: pd.DataFrame, num_bootstrap: int = 1000, confidence: float = 0.95,

@@ -98,9 +98,8 @@ class StageParams:
 
     def sweep_params(self) -> dict:
         """The sweep section, every N = 1, 2, 4, ... below eval.num_samples and N_max itself, the master seed."""
-        n_max = self.config["eval"]["num_samples"]
-        ns = [2**i for i in range(n_max.bit_length())]
-        return {**self.config["sweep"], "ns": ns + ([n_max] if ns[-1] != n_max else []), "seed": self.config["seed"]}
+        from rlv.analysis.aggregate import budgets
+        return {**self.config["sweep"], "ns": budgets(self.config["eval"]["num_samples"]), "seed": self.config["seed"]}
 
     def efficiency_params(self, dataset: str) -> dict:
         return {**self.comparison_runs(dataset), "base_strategy": "majority",

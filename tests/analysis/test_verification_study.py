@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from helpers import STUDY
-from rlv.analysis.verification_study import (budgets, joint_against_base, measure, render, smallest_separating,
-                                             verdict)
+from rlv.analysis.aggregate import budgets
+from rlv.analysis.verification_study import joint_against_base, measure, render, smallest_separating, verdict
 from rlv.pipeline.study_specs import describe_bases, describe_families
 
 

@@ -182,10 +182,10 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
             own = measure(reference_scored, *boot, equivalent=answers_equal)
             rows.append({"base": base, "kind": "reference", "family": "", "label":
                          f"{reference_label} own p(Yes), its own samples (reference)", **own})
-            joint_rows += [{"base": base, "kind": "joint", "family": "", "label": f"n = {row['budget']}",
-                            "test label": test_label, "joint label": reference_label, **row}
-                           for row in joint_against_base(test_scored, reference_scored, *boot,
-                                                         equivalent=answers_equal).to_dict("records")]
+            joint_rows = [{"base": base, "kind": "joint", "family": "", "label": f"n = {row['budget']}",
+                           "test label": test_label, "joint label": reference_label, **row}
+                          for row in joint_against_base(test_scored, reference_scored, *boot,
+                                                        equivalent=answers_equal).to_dict("records")]
         for arm_spec in (a for a in planned if a.base == base):
             if (base, arm_spec.name) not in scored_files or (base, arm_spec.name) not in history_files:
                 rows.append({"base": base, "kind": "not run", "family": arm_spec.family, "label": arm_spec.name,
