@@ -161,6 +161,11 @@ SUBCOMMANDS = {
                           "warm-up model into a base's results/ of a search with reuse_main_warm_up, keeping "
                           "modification times (no keys)", [
                               needed("--source", "the main DAG's results/"), needed("--dest", "the base's results/")]),
+    "nested-built": ("record that a nested DAG built its targets: each one's modification time, as JSON; fails "
+                     "naming any target missing (no keys)", [
+                         needed("--directory", "the nested DAG's directory"),
+                         needed("--targets", "its targets, relative to the directory", nargs="+"),
+                         needed("--out", "the record (JSON)")]),
     "sample-budgets": ("N solutions per problem under growing "
                        "token budgets, an answer forced where a budget runs out, each graded and self-scored (keys: "
                        "budgets, num_samples, forced_tokens, answer_phrase, temperature, batch_size, score_batch_size, "

@@ -19,6 +19,13 @@ what follows them only when the main model is newer.
 sequential_parallel's own base (`own_base_config`, models: own): this config with `overrides` laid over it, only
 the two compared runs, sampled on the one dataset, and none of the main DAG's baselines or comparisons, which
 name its other runs.
+
+A rule that runs a nested DAG (sequential_parallel's own base, a study base) declares one file as its output, the
+record `BUILT` that `record_built` writes once the nested DAG has built its targets, and the jobs reading those
+targets take the record as their input and the targets' paths as params. Snakemake deletes a job's outputs before
+it runs it; were the targets the wrapper's outputs, any rerun (its config rewritten, a code change) would delete
+the nested models and retrain them from scratch. With the record, the nested DAG decides for itself what is out of
+date, and keeps everything else.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from rlv.pipeline.config import check_schema, discover_targets, read_yaml
 SEARCH_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "search.schema.yaml"
 WARM_UP_FILES = ("data/train.parquet", "models/base")  # what the warm-up reads and writes, under results/
 MAIN_DAG_ONLY = ("separate_verifier", "judge", "verifier_heads")  # baselines of the main DAG's other runs
+BUILT = "built.json"  # a nested DAG's record of its built targets, beside its config/ and results/
 
 
 def discover_searches(directory: str | Path) -> dict[str, dict]:
@@ -172,3 +180,18 @@ def copy_warm_up(source: Path, dest: Path) -> list[str]:
             shutil.rmtree(staging, ignore_errors=True)
         copied.append(str(target))
     return copied
+
+
+def record_built(directory: Path, targets: list[str], out: Path) -> dict[str, int]:
+    """After a nested DAG in `directory` has built `targets` (paths relative to it): each target's modification time
+    as Snakemake compares it (ns), written to `out` as JSON in one rename. FileNotFoundError naming every missing
+    target, with nothing written, when the DAG has not built them all."""
+    import json
+
+    from rlv.rollouts import write_text_atomic
+    missing = [target for target in targets if not (Path(directory) / target).exists()]
+    if missing:
+        raise FileNotFoundError(f"the nested DAG in {directory} did not build {missing}")
+    built = {target: snakemake_mtime(Path(directory) / target) for target in targets}
+    write_text_atomic(json.dumps(built, indent=1) + "\n", out)
+    return built

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from rlv.pipeline import ConfigError
 from rlv.pipeline.checks import check_plan
+from rlv.pipeline.nested import BUILT, discover_searches
 from rlv.pipeline.nested import base_config as design_base_config
-from rlv.pipeline.nested import discover_searches
 from rlv.pipeline.params import StageParams
 from rlv.pipeline.provenance import params_digest, stage_digest
 from rlv.pipeline.registry import STAGES
@@ -267,6 +267,13 @@ class Plan(StageParams):
         (rlv.pipeline.study_specs)."""
         return base_root(study, self.studies[study], base)
 
+    def study_input(self, study: str, base: str, path: str) -> str:
+        """What a job that reads `path` (a file of the base's DAG, rooted by study_root) takes as its input: the
+        file itself on the main DAG's base, else the record of the base's nested DAG (rlv.pipeline.nested), so
+        that the nested DAG's files are never the wrapper's outputs, which Snakemake deletes before a rerun."""
+        root = self.study_root(study, base)
+        return f"{root}{BUILT}" if root else path
+
     def study_base_config(self, study: str, base: str) -> dict:
         """The workflow config of a study base with overrides (`rlv study-config`'s params)."""
         return study_base_config(self.config, self.studies[study], base)
@@ -315,6 +322,11 @@ class Plan(StageParams):
         return [self.study_test_samples(study, base, key) for base in self.studies[study]["bases"]
                 for key in ("run", "reference_run")]
 
+    def study_reference_inputs(self, study: str) -> list[str]:
+        """study_references as the table's inputs (study_input): each file, or its base's record."""
+        return list(dict.fromkeys(self.study_input(study, base, self.study_test_samples(study, base, key))
+                                  for base in self.studies[study]["bases"] for key in ("run", "reference_run")))
+
     @property
     def sequential(self) -> dict | None:
         return self.config.get("sequential_parallel")
@@ -323,6 +335,11 @@ class Plan(StageParams):
         """The budget-forced samples of the two compared runs, relative to the directory of their DAG."""
         spec = self.sequential
         return [f"results/rollouts/budget/{run}/{spec['dataset']}.parquet" for run in (spec["base_run"], spec["verifier_run"])]
+
+    def budget_inputs(self) -> list[str]:
+        """What the sequential tables take as input: the budget-forced samples of this DAG, or the own base's
+        record (rlv.pipeline.nested)."""
+        return [f"{SEQUENTIAL_ROOT}/{BUILT}"] if self.sequential["models"] == "own" else self.budget_samples()
 
     def budget_samples(self) -> list[str]:
         """The budget-forced samples of the two compared runs: the own base's (models: own) or this DAG's."""

@@ -24,6 +24,7 @@ STAGES = {
     "design-table": (experiments.design_table, experiments.DesignTableParams),
     "method-comparison": (experiments.method_comparison, experiments.MethodComparisonParams),
     "design-warm-start": (experiments.design_warm_start, experiments.NoParams),
+    "nested-built": (experiments.nested_built, experiments.NoParams),
     "sample-budgets": (sequential.sample_budgets, sequential.BudgetParams),
     "sequential-config": (sequential.sequential_config, dict),
     "sequential-tables": (sequential.sequential_tables, sequential.SequentialTableParams),

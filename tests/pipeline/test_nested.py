@@ -1,7 +1,8 @@
 """Nested DAGs (rlv/pipeline/nested.py): the design searches' files (schema and cross checks, each error naming its
 file and key), their arms, pairs and one workflow config per base, the warm-up copy, and sequential_parallel's own
-base config, against hand-made expectations."""
+base config, the record of a nested DAG's targets, against hand-made expectations."""
 
+import json
 import os
 
 import pytest
@@ -13,8 +14,8 @@ from rlv.analysis.designs import Arm, Design
 from rlv.analysis.method_comparison import MethodPair
 from rlv.pipeline import ConfigError
 from rlv.pipeline.nested import (arm_name, base_config, copy_warm_up, discover_searches, load_search, merge,
-                                 method_pairs, own_base_config, search_arms, search_designs, snakemake_mtime,
-                                 validate_search)
+                                 method_pairs, own_base_config, record_built, search_arms, search_designs,
+                                 snakemake_mtime, validate_search)
 from rlv.tasks.worked import FINAL_PHRASE
 
 SEARCH = {"seeds": [0, 1], "verify_coefs": [0.0, 1.0],
@@ -179,6 +180,22 @@ def test_copy_warm_up_copies_once_keeping_times_and_again_when_the_source_is_new
     assert not list(dest.glob("**/.*.tmp"))
     with pytest.raises(FileNotFoundError, match="reuse_main_warm_up"):
         copy_warm_up(tmp_path / "nowhere", dest)
+
+
+def test_the_record_of_a_nested_dag_holds_each_targets_time_and_is_not_written_while_one_is_missing(tmp_path):
+    (tmp_path / "results" / "models" / "base").mkdir(parents=True)
+    (tmp_path / "results" / "models" / "base" / ".snakemake_timestamp").touch()
+    os.utime(tmp_path / "results" / "models" / "base" / ".snakemake_timestamp", ns=(10**18, 10**18))
+    (tmp_path / "results" / "train.parquet").write_bytes(b"problems")
+    os.utime(tmp_path / "results" / "train.parquet", ns=(3, 5))
+    out = tmp_path / "built.json"
+    targets = ["results/models/base", "results/train.parquet"]
+    assert record_built(tmp_path, targets, out) == {"results/models/base": 10**18, "results/train.parquet": 5}
+    assert json.loads(out.read_text()) == {"results/models/base": 10**18, "results/train.parquet": 5}
+    out.write_text("the last record")
+    with pytest.raises(FileNotFoundError, match=r"did not build \['results/models/grpo'\]"):
+        record_built(tmp_path, [*targets, "results/models/grpo"], out)
+    assert out.read_text() == "the last record" and not list(tmp_path.glob(".*.tmp"))
 
 
 # --- sequential_parallel's own base

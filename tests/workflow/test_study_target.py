@@ -1,12 +1,17 @@
 """The verification_scaling target (workflow/rules/studies.smk), outside rule all, end to end on the test config
 after its whole DAG: the main DAG's base and a sort base with a DAG of its own, the labelled pools, every arm, the
-table with the references and the figure; a second call has nothing to do."""
+table with the references and the figure; a second call has nothing to do, an edited study file reruns only the
+table, and a rerun of a base's own DAG keeps its models."""
+
+import json
 
 import pandas as pd
 import pytest
 import yaml
 
 from conftest import snakemake
+from helpers import planned_jobs
+from rlv.pipeline.nested import snakemake_mtime
 from rlv.pipeline.study_specs import study_arms
 
 
@@ -39,3 +44,14 @@ def test_verification_scaling_target_runs_every_arm(test_dag):
     study_file.write_text(study_file.read_text().replace("rationale: ", "rationale: Edited. ", 1))
     planned = snakemake("--cores", "2", "verification_scaling", "-n", cwd=workdir)
     assert "study_table" in planned and "study_config" not in planned and "study_base" not in planned
+    # a rerun of the sort base's DAG (its config changed, here by a comment) keeps the models up to date in it
+    sort_root = root / "verification_scaling" / "sort"
+    models = {path.name: snakemake_mtime(path) for path in (sort_root / "results" / "models").iterdir()}
+    config_file = sort_root / "config" / "config.yaml"
+    config_file.write_text("# edited\n" + config_file.read_text())  # Snakemake skips a newer file of equal content
+    output = snakemake("--cores", "2", "verification_scaling", cwd=workdir, offline=True)
+    assert planned_jobs(output)["study_base_verification_scaling_sort"] == 1
+    assert {path.name: snakemake_mtime(path) for path in (sort_root / "results" / "models").iterdir()} == models
+    nested = (workdir / "results" / "logs" / "studies" / "verification_scaling" / "sort" / "study_base.log").read_text()
+    assert "Nothing to be done" in nested
+    assert json.loads((sort_root / "built.json").read_text())["results/models/base"] == models["base"]

@@ -2,7 +2,8 @@
 #     snakemake --cores all sequential_parallel
 # Budget-forced samples (rlv/inference/budget.py) of the two compared runs -> per-budget strategies, the compute-optimal
 # ratio and the adaptive-length table (rlv/analysis/sequential.py) -> two figures. With models: own the runs come from a base
-# of its own, run as an ordinary DAG in results/experiments/sequential_parallel/ (its own warm-up and RL runs).
+# of its own, run as an ordinary DAG in results/experiments/sequential_parallel/ (its own warm-up and RL runs), whose
+# one output is its record built.json (rlv.pipeline.nested).
 
 if PLAN.sequential:
 
@@ -53,7 +54,7 @@ if PLAN.sequential:
         input:
             f"{SEQUENTIAL_ROOT}/config/config.yaml",
         output:
-            [f"{SEQUENTIAL_ROOT}/{target}" for target in PLAN.budget_targets()],
+            f"{SEQUENTIAL_ROOT}/{BUILT}",  # the record, never the samples: a rerun would delete them first
         params:
             snakefile=workflow.main_snakefile,
             directory=lambda w: SEQUENTIAL_ROOT,
@@ -68,14 +69,13 @@ if PLAN.sequential:
         benchmark:
             "results/benchmarks/sequential_parallel/sequential_models.tsv"
         shell:
-            "snakemake --snakefile {params.snakefile:q} --directory {params.directory:q} --cores {threads}"
-            " --keep-going --rerun-incomplete {params.targets:q} > {log:q} 2>&1"
+            NESTED_DAG
 
     rule sequential_tables:
         """Per budget: every strategy at N, each run's best and the accuracy ratio RL^V / base with a paired
         bootstrap CI (Markdown + Parquet); adaptive length: accuracy vs mean tokens per threshold and budget."""
         input:
-            PLAN.budget_samples(),
+            PLAN.budget_inputs(),
         output:
             strategies="results/metrics/sequential_parallel/strategies.parquet",
             ratios="results/metrics/sequential_parallel/ratios.parquet",
@@ -83,6 +83,7 @@ if PLAN.sequential:
             adaptive="results/metrics/sequential_parallel/adaptive.parquet",
         params:
             code=PLAN.code_digest("sequential-tables"),
+            scores=PLAN.budget_samples(),
             p=as_json(PLAN.sequential_table_params()),
         threads: PLAN.threads("figures")
         resources:
@@ -94,7 +95,7 @@ if PLAN.sequential:
         benchmark:
             "results/benchmarks/sequential_parallel/sequential_tables.tsv"
         shell:
-            "rlv sequential-tables --scores {input:q} --strategies-out {output.strategies:q} --ratios-out {output.ratios:q}"
+            "rlv sequential-tables --scores {params.scores:q} --strategies-out {output.strategies:q} --ratios-out {output.ratios:q}"
             " --table-out {output.table:q} --adaptive-out {output.adaptive:q} --params {params.p:q} 2> {log:q}"
 
     rule figure_sequential_parallel:

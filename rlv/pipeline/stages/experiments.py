@@ -4,6 +4,8 @@
 - design-config: the workflow config of one base, written from its params (the rule computes it with
   rlv.pipeline.nested.base_config, so only a change to that config reruns the base's DAG).
 - design-warm-start: the main DAG's train split and warm-up model copied into a base (reuse_main_warm_up).
+- nested-built: the record that a nested DAG (a study base, sequential_parallel's own base) built its targets, the
+  wrapper rule's one output (rlv.pipeline.nested.record_built).
 - design-table: every arm of every base in one table (rlv.analysis.designs), read from each base's own results/:
   its sweep and verifier tables, the arms' scored samples and the wall seconds of their RL jobs.
 - method-comparison: per method (design), the base method against RL^V with the iso-accuracy compute ratios
@@ -50,6 +52,12 @@ def design_warm_start(*, source: Path, dest: Path, params: NoParams) -> None:
     from rlv.pipeline.nested import copy_warm_up
     copied = copy_warm_up(Path(source), Path(dest))
     log(f"warm start from {source}: copied {copied or 'nothing (up to date)'} into {dest}")
+
+
+def nested_built(*, directory: Path, targets: list[str], out: Path, params: NoParams) -> None:
+    from rlv.pipeline.nested import record_built
+    built = record_built(Path(directory), targets, Path(out))
+    log(f"wrote {out}: {len(built)} targets of the DAG in {directory}")
 
 
 def base_results(root: Path, base: str) -> Path:
