@@ -96,17 +96,19 @@ def smallest_separating(rows: pd.DataFrame, bases: list[str]) -> pd.Series | Non
 
 
 def _joint_section(joint: pd.DataFrame) -> list[str]:
+    """One table per (base run, RL^V run) pair, in the rows' order."""
+    lines = []
     if not len(joint):
-        return []
-    base, rlv = joint["test label"].iloc[0], joint["joint label"].iloc[0]
-    lines = ["", f"The paper's comparison: {rlv}'s weighted vote by its own p(Yes) against {base}'s majority vote, "
-                 "each run on its own samples of the same problems, at n samples per problem (accuracy; the "
-                 "difference in points with its paired interval).", "",
-             f"| n | {base} majority | {rlv} majority | {rlv} weighted vote | weighted vote - {base} majority |",
-             "|---|---|---|---|---|"]
-    for _, row in joint.iterrows():
-        lines.append(f"| {int(row['budget'])} | {row['base majority']:.3f} | {row['RL^V majority']:.3f} | "
-                     f"{row['RL^V weighted vote']:.3f} | {_interval(row, 'difference', signed=True)} |")
+        return lines
+    for (base, rlv), pair in joint.groupby(["test label", "joint label"], sort=False):
+        lines += ["", f"The paper's comparison: {rlv}'s weighted vote by its own p(Yes) against {base}'s majority "
+                      "vote, each run on its own samples of the same problems, at n samples per problem (accuracy; "
+                      "the difference in points with its paired interval).", "",
+                  f"| n | {base} majority | {rlv} majority | {rlv} weighted vote | weighted vote - {base} majority |",
+                  "|---|---|---|---|---|"]
+        for _, row in pair.iterrows():
+            lines.append(f"| {int(row['budget'])} | {row['base majority']:.3f} | {row['RL^V majority']:.3f} | "
+                         f"{row['RL^V weighted vote']:.3f} | {_interval(row, 'difference', signed=True)} |")
     return lines
 
 

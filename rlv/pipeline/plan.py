@@ -27,13 +27,13 @@ from pathlib import Path
 
 from rlv.pipeline import ConfigError
 from rlv.pipeline.checks import check_plan
-from rlv.pipeline.nested import BUILT, discover_searches
 from rlv.pipeline.nested import base_config as design_base_config
+from rlv.pipeline.nested import discover_searches
 from rlv.pipeline.params import StageParams
 from rlv.pipeline.provenance import params_digest, stage_digest
 from rlv.pipeline.registry import STAGES
-from rlv.pipeline.study_specs import (STUDY_ROOT, StudyArm, base_root, check_runs, discover_studies, pool_problems,
-                                      study_arms)
+from rlv.pipeline.study_specs import (STUDY_ROOT, StudyArm, base_root, check_joint_runs, check_runs, discover_studies,
+                                      pool_problems, study_arms, table_runs)
 from rlv.pipeline.study_specs import base_config as study_base_config
 from rlv.tasks.synthetic import FAMILIES
 
@@ -254,6 +254,8 @@ class Plan(StageParams):
         studies are written for the default config, and another config need not have their runs)."""
         spec = self.studies[study]
         check_runs(spec, self.rl_runs, self.study_file(study))
+        for base in spec["bases"]:
+            check_joint_runs(spec, base, self.study_base_config(study, base), self.study_file(study))
         if spec["test"]["dataset"] not in self.data_specs:
             raise ConfigError(f"{self.study_file(study)}: test.dataset: {spec['test']['dataset']!r} is not a dataset "
                               f"of the config ({sorted(self.data_specs)})")
@@ -266,13 +268,6 @@ class Plan(StageParams):
         """Where a study base's results/ lies: "" for the main DAG's, else its own directory
         (rlv.pipeline.study_specs)."""
         return base_root(study, self.studies[study], base)
-
-    def study_input(self, study: str, base: str, path: str) -> str:
-        """What a job that reads `path` (a file of the base's DAG, rooted by study_root) takes as its input: the
-        file itself on the main DAG's base, else the record of the base's nested DAG (rlv.pipeline.nested), so
-        that the nested DAG's files are never the wrapper's outputs, which Snakemake deletes before a rerun."""
-        root = self.study_root(study, base)
-        return f"{root}{BUILT}" if root else path
 
     def study_base_config(self, study: str, base: str) -> dict:
         """The workflow config of a study base with overrides (`rlv study-config`'s params)."""
@@ -291,9 +286,10 @@ class Plan(StageParams):
         return {**self.sample_params(run), "num_samples": self.study(study)["pool"]["num_samples"],
                 "self_score": False}
 
-    def study_test_samples(self, study: str, base: str, key: str = "run") -> str:
+    def study_test_run(self, study: str) -> str:
+        """The scored test samples every arm of the study judges (its test run's), in a base's DAG."""
         test = self.study(study)["test"]
-        return f"{self.study_root(study, base)}results/rollouts/scored/{test[key]}/{test['dataset']}.parquet"
+        return f"results/rollouts/scored/{test['run']}/{test['dataset']}.parquet"
 
     def study_arm(self, study: str, base: str, arm: str) -> StudyArm:
         found = [a for a in study_arms(self.studies[study]) if a.base == base and a.name == arm]
@@ -319,13 +315,12 @@ class Plan(StageParams):
                 "num_bootstrap": sweep["num_bootstrap"], "confidence": sweep["confidence"]}
 
     def study_references(self, study: str) -> list[str]:
-        return [self.study_test_samples(study, base, key) for base in self.studies[study]["bases"]
-                for key in ("run", "reference_run")]
-
-    def study_reference_inputs(self, study: str) -> list[str]:
-        """study_references as the table's inputs (study_input): each file, or its base's record."""
-        return list(dict.fromkeys(self.study_input(study, base, self.study_test_samples(study, base, key))
-                                  for base in self.studies[study]["bases"] for key in ("run", "reference_run")))
+        """Per base in the study's order, the scored test samples of its table_runs (the test, reference and joint
+        runs), as `rlv study-table` reads them."""
+        spec = self.study(study)
+        dataset = spec["test"]["dataset"]
+        return [f"{self.study_root(study, base)}results/rollouts/scored/{run}/{dataset}.parquet"
+                for base in spec["bases"] for run in table_runs(spec, base)]
 
     @property
     def sequential(self) -> dict | None:
@@ -335,11 +330,6 @@ class Plan(StageParams):
         """The budget-forced samples of the two compared runs, relative to the directory of their DAG."""
         spec = self.sequential
         return [f"results/rollouts/budget/{run}/{spec['dataset']}.parquet" for run in (spec["base_run"], spec["verifier_run"])]
-
-    def budget_inputs(self) -> list[str]:
-        """What the sequential tables take as input: the budget-forced samples of this DAG, or the own base's
-        record (rlv.pipeline.nested)."""
-        return [f"{SEQUENTIAL_ROOT}/{BUILT}"] if self.sequential["models"] == "own" else self.budget_samples()
 
     def budget_samples(self) -> list[str]:
         """The budget-forced samples of the two compared runs: the own base's (models: own) or this DAG's."""

@@ -8,7 +8,9 @@ runs the ordinary DAG in `results/studies/{name}/{base}/` for the files the stud
 families name a verifier form, a way of drawing labels, the sizes n and the bases they run on; every (base,
 family, n) is one arm (`study_arms`), named `{family}_n{n}`, with the study's `verifier` optimisation unless the
 family overrides a key. A base may cap its cost: `pool_problems` (its pool's problems instead of the study's) and
-`max_size` (its arms stop at that n; its families' larger sizes are not planned).
+`max_size` (its arms stop at that n; its families' larger sizes are not planned). The paper's comparison on a base
+(`joint_pairs`) is the test run's majority vote against the reference run's weighted vote, then any pairs in the
+base's `joint` (runs its overrides may add to rl.runs): more lambdas or seeds of the same comparison.
 """
 
 from __future__ import annotations
@@ -92,6 +94,33 @@ def pool_problems(study: dict, base: str) -> int:
     return study["bases"][base].get("pool_problems", study["pool"]["problems"])
 
 
+def joint_pairs(study: dict, base: str) -> list[tuple[str, str]]:
+    """(base run, RL^V run) of each of the paper's comparisons on a base: test.run against test.reference_run, then
+    the base's `joint` pairs in the file's order."""
+    test = study["test"]
+    return [(test["run"], test["reference_run"]),
+            *((pair["base_run"], pair["verifier_run"]) for pair in study["bases"][base].get("joint", []))]
+
+
+def table_runs(study: dict, base: str) -> list[str]:
+    """The runs whose scored test samples a base's table reads, each once, in the order of `joint_pairs`."""
+    return list(dict.fromkeys(run for pair in joint_pairs(study, base) for run in pair))
+
+
+def check_joint_runs(study: dict, base: str, config: dict, source: str) -> None:
+    """A base's `joint` pairs must name RL runs of the base's config (`config`: the active config with the base's
+    overrides laid over it), the RL^V run one trained with the verification loss."""
+    runs = config["rl"]["runs"]
+    for index, pair in enumerate(study["bases"][base].get("joint", [])):
+        for key in ("base_run", "verifier_run"):
+            if pair[key] not in runs:
+                raise ConfigError(f"{source}: bases.{base}.joint[{index}].{key}: {pair[key]!r} is not an RL run of "
+                                  f"the base's config ({sorted(runs)})")
+        if not runs[pair["verifier_run"]].get("verify_coef", 0) > 0:
+            raise ConfigError(f"{source}: bases.{base}.joint[{index}].verifier_run: {pair['verifier_run']!r} trains "
+                              "without the verification loss (verify_coef 0): its p(Yes) is no verifier")
+
+
 def check_runs(study: dict, runs: list[str], source: str) -> None:
     """The runs a study names (its pool runs, test run and reference run) must be RL runs of the config."""
     known = {"base", *runs}
@@ -119,11 +148,10 @@ def base_config(config: dict, study: dict, base: str) -> dict:
 
 def base_targets(study: dict, base: str) -> list[str]:
     """What a base's own DAG builds for the study (paths under its directory): the train split, the warm-up model,
-    the pool runs' models and the test and reference runs' scored test samples."""
-    test = study["test"]
+    the pool runs' models and the scored test samples of the test, reference and joint runs."""
     models = sorted({"base", *study["bases"][base]["pool_runs"]})
     return ["results/data/train.parquet", *[f"results/models/{run}" for run in models],
-            *[f"results/rollouts/scored/{test[key]}/{test['dataset']}.parquet" for key in ("run", "reference_run")]]
+            *[f"results/rollouts/scored/{run}/{study['test']['dataset']}.parquet" for run in table_runs(study, base)]]
 
 
 def describe_bases(study: dict) -> dict[str, str]:

@@ -9,8 +9,9 @@ import pytest
 from rlv.pipeline import ConfigError
 from helpers import STUDY
 from rlv.pipeline.plan import Plan
-from rlv.pipeline.study_specs import (base_root, base_targets, check_runs, describe_bases, discover_studies,
-                                      pool_problems, study_arms, validate_study)
+from rlv.pipeline.study_specs import (base_config, base_root, base_targets, check_joint_runs, check_runs,
+                                      describe_bases, discover_studies, joint_pairs, pool_problems, study_arms,
+                                      table_runs, validate_study)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,6 +45,32 @@ def test_where_a_base_lives_and_what_its_dag_builds():
                                            "results/rollouts/scored/grpo/test.parquet",
                                            "results/rollouts/scored/grpo_v/test.parquet"]
     assert "results/models/grpo" in base_targets(STUDY, "default")
+
+
+def test_a_base_adds_joint_pairs_whose_runs_its_dag_samples():
+    study = copy.deepcopy(STUDY)
+    study["bases"]["sort"]["overrides"]["rl"] = {"runs": {"grpo_s1": {"verify_coef": 0.0, "seed": 1},
+                                                          "grpo_v_s1": {"verify_coef": 1.0, "seed": 1}}}
+    study["bases"]["sort"]["joint"] = [{"base_run": "grpo_s1", "verifier_run": "grpo_v_s1"},
+                                       {"base_run": "grpo", "verifier_run": "grpo_v_s1"}]
+    validate_study(study, "s.yaml")
+    assert joint_pairs(study, "sort") == [("grpo", "grpo_v"), ("grpo_s1", "grpo_v_s1"), ("grpo", "grpo_v_s1")]
+    assert table_runs(study, "sort") == ["grpo", "grpo_v", "grpo_s1", "grpo_v_s1"]
+    assert table_runs(study, "default") == ["grpo", "grpo_v"]
+    assert base_targets(study, "sort")[-2:] == ["results/rollouts/scored/grpo_s1/test.parquet",
+                                                "results/rollouts/scored/grpo_v_s1/test.parquet"]
+    config = {"rl": {"runs": {"grpo": {"verify_coef": 0.0}, "grpo_v": {"verify_coef": 1.0}}}}
+    check_joint_runs(study, "sort", base_config(config, study, "sort"), "s.yaml")
+    with pytest.raises(ConfigError, match=r"s.yaml: bases.sort.joint\[0\].base_run: 'grpo_s1' is not an RL run of "
+                                          r"the base's config \(\['grpo', 'grpo_v'\]\)"):
+        check_joint_runs(study, "sort", config, "s.yaml")
+    study["bases"]["sort"]["joint"][1]["verifier_run"] = "grpo_s1"
+    with pytest.raises(ConfigError, match=r"bases.sort.joint\[1\].verifier_run: 'grpo_s1' trains without the "
+                                          "verification loss"):
+        check_joint_runs(study, "sort", base_config(config, study, "sort"), "s.yaml")
+    study["bases"]["sort"]["joint"][1].pop("verifier_run")
+    with pytest.raises(ConfigError, match="s.yaml: bases.sort.joint.1: 'verifier_run' is a required property"):
+        validate_study(study, "s.yaml")
 
 
 @pytest.mark.parametrize("edit, message", [

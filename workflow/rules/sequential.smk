@@ -3,7 +3,7 @@
 # Budget-forced samples (rlv/inference/budget.py) of the two compared runs -> per-budget strategies, the compute-optimal
 # ratio and the adaptive-length table (rlv/analysis/sequential.py) -> two figures. With models: own the runs come from a base
 # of its own, run as an ordinary DAG in results/experiments/sequential_parallel/ (its own warm-up and RL runs), whose
-# one output is its record built.json (rlv.pipeline.nested).
+# one output is its record built.json (a checkpoint; rlv.pipeline.nested).
 
 if PLAN.sequential:
 
@@ -48,7 +48,7 @@ if PLAN.sequential:
         shell:
             "rlv sequential-config --out {output:q} --params {params.p:q} 2> {log:q}"
 
-    rule sequential_models:
+    checkpoint sequential_models:
         """The own base's whole DAG in its directory (data, warm-up, the two RL runs, budget-forced samples);
         a killed run resumes where it stopped."""
         input:
@@ -75,7 +75,8 @@ if PLAN.sequential:
         """Per budget: every strategy at N, each run's best and the accuracy ratio RL^V / base with a paired
         bootstrap CI (Markdown + Parquet); adaptive length: accuracy vs mean tokens per threshold and budget."""
         input:
-            PLAN.budget_inputs(),
+            unpack(lambda w: after_nested_dag("sequential_models" if PLAN.sequential["models"] == "own" else None,
+                                              {"scores": PLAN.budget_samples()})),
         output:
             strategies="results/metrics/sequential_parallel/strategies.parquet",
             ratios="results/metrics/sequential_parallel/ratios.parquet",
@@ -83,7 +84,6 @@ if PLAN.sequential:
             adaptive="results/metrics/sequential_parallel/adaptive.parquet",
         params:
             code=PLAN.code_digest("sequential-tables"),
-            scores=PLAN.budget_samples(),
             p=as_json(PLAN.sequential_table_params()),
         threads: PLAN.threads("figures")
         resources:
@@ -95,7 +95,7 @@ if PLAN.sequential:
         benchmark:
             "results/benchmarks/sequential_parallel/sequential_tables.tsv"
         shell:
-            "rlv sequential-tables --scores {params.scores:q} --strategies-out {output.strategies:q} --ratios-out {output.ratios:q}"
+            "rlv sequential-tables --scores {input.scores:q} --strategies-out {output.strategies:q} --ratios-out {output.ratios:q}"
             " --table-out {output.table:q} --adaptive-out {output.adaptive:q} --params {params.p:q} 2> {log:q}"
 
     rule figure_sequential_parallel:

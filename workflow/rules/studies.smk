@@ -4,9 +4,9 @@
 # Per base: a labelled pool (the base's pool runs sample training problems), one job per arm (a verifier trained on
 # n solutions of the pool, then scoring the base's test samples), and the table and figure over every arm. A base
 # without overrides is the main DAG's; any other runs the ordinary DAG in results/studies/{study}/{base}/, whose
-# one output is the record built.json (rlv.pipeline.nested): the jobs reading the base's files take the record as
-# input and the files' paths as params, so a rerun of the base's DAG keeps what is up to date in it. To rebuild a
-# file of a base's DAG by hand, delete the file and the record.
+# one output is the record built.json (a checkpoint; rlv.pipeline.nested): a rerun of the base's DAG keeps what is
+# up to date in it, and the jobs reading its files rerun only when a file they read changed. To rebuild a file of a
+# base's DAG by hand, delete the file and the record.
 from rlv.pipeline.study_specs import base_targets
 
 
@@ -44,7 +44,7 @@ for _study, _spec in PLAN.studies.items():
         _root = f"results/studies/{_study}/{_base}"
         _targets = base_targets(_spec, _base)
 
-        rule:
+        checkpoint:
             name: f"study_base_{_study}_{_base}"
             input:
                 f"{_root}/config/config.yaml",
@@ -70,11 +70,10 @@ for _study, _spec in PLAN.studies.items():
 rule study_pool_problems:
     """The training problems the pool runs sample: a seeded sample of the base's train split."""
     input:
-        lambda w: PLAN.study_input(w.study, w.study_base, study_file(w, "results/data/train.parquet")),
+        unpack(lambda w: study_inputs(w, data="results/data/train.parquet")),
     output:
         "results/studies/{study}/{study_base}/pool/problems.parquet",
     params:
-        data=lambda w: study_file(w, "results/data/train.parquet"),
         code=PLAN.code_digest("study-pool-problems"),
         p=lambda w: as_json(PLAN.study_pool_problems_params(w.study, w.study_base)),
     threads: PLAN.threads("default")
@@ -85,18 +84,17 @@ rule study_pool_problems:
     log:
         "results/logs/studies/{study}/{study_base}/pool_problems.log",
     shell:
-        "rlv study-pool-problems --data {params.data:q} --out {output:q} --params {params.p:q} 2> {log:q}"
+        "rlv study-pool-problems --data {input.data:q} --out {output:q} --params {params.p:q} 2> {log:q}"
 
 
 rule study_pool:
     """One pool run's graded samples of the pool's problems: the labelled pool."""
     input:
-        model=lambda w: PLAN.study_input(w.study, w.study_base, study_file(w, f"results/models/{w.pool_run}")),
+        unpack(lambda w: study_inputs(w, model=f"results/models/{w.pool_run}")),
         data="results/studies/{study}/{study_base}/pool/problems.parquet",
     output:
         "results/studies/{study}/{study_base}/pool/{pool_run}.parquet",
     params:
-        model=lambda w: study_file(w, f"results/models/{w.pool_run}"),
         code=PLAN.code_digest("sample"),
         p=lambda w: as_json(PLAN.study_pool_params(w.study, w.pool_run)),
     threads: PLAN.threads("sample")
@@ -109,7 +107,7 @@ rule study_pool:
     benchmark:
         "results/benchmarks/studies/{study}/{study_base}/pool_{pool_run}.tsv"
     shell:
-        "rlv sample --model {params.model:q} --data {input.data:q} --run {wildcards.pool_run} --dataset pool"
+        "rlv sample --model {input.model:q} --data {input.data:q} --run {wildcards.pool_run} --dataset pool"
         " --out {output:q} --params {params.p:q} --threads {threads} 2> {log:q}"
 
 
@@ -117,15 +115,12 @@ rule study_arm:
     """One verifier: trained from the base's warm-up model on n labelled solutions of the pool, then its verdict
     on the base's test samples (rlv.pipeline.stages.studies)."""
     input:
-        base_model=lambda w: PLAN.study_input(w.study, w.study_base, study_file(w, "results/models/base")),
+        unpack(lambda w: study_inputs(w, base_model="results/models/base", samples=PLAN.study_test_run(w.study))),
         pool=lambda w: PLAN.study_pool(w.study, w.study_base),
-        samples=lambda w: PLAN.study_input(w.study, w.study_base, PLAN.study_test_samples(w.study, w.study_base)),
     output:
         scored="results/studies/{study}/{study_base}/arms/{arm}.parquet",
         history="results/studies/{study}/{study_base}/arms/{arm}.csv",
     params:
-        base_model=lambda w: study_file(w, "results/models/base"),
-        samples=lambda w: PLAN.study_test_samples(w.study, w.study_base),
         code=PLAN.code_digest("study-arm"),
         p=lambda w: as_json(PLAN.study_arm_params(w.study, w.study_base, w.arm)),
     threads: lambda w: PLAN.studies[w.study].get("threads", 1)
@@ -138,22 +133,21 @@ rule study_arm:
     benchmark:
         "results/benchmarks/studies/{study}/{study_base}/arms/{arm}.tsv"
     shell:
-        "rlv study-arm --base-model {params.base_model:q} --pool {input.pool:q} --samples {params.samples:q}"
+        "rlv study-arm --base-model {input.base_model:q} --pool {input.pool:q} --samples {input.samples:q}"
         " --out {output.scored:q} --history {output.history:q} --params {params.p:q} --threads {threads} 2> {log:q}"
 
 
 rule study_table:
     """Every arm and the references with their intervals, and the study's decision rule (Markdown + Parquet)."""
     input:
+        unpack(study_table_inputs),
         study=lambda w: PLAN.study_file(w.study),
         arms=lambda w: PLAN.study_outputs(w.study, "parquet"),
         histories=lambda w: PLAN.study_outputs(w.study, "csv"),
-        references=lambda w: PLAN.study_reference_inputs(w.study),
     output:
         table="results/studies/{study}.md",
         rows="results/studies/{study}.parquet",
     params:
-        references=lambda w: PLAN.study_references(w.study),
         code=PLAN.code_digest("study-table"),
         p=lambda w: as_json(PLAN.study_table_params(w.study)),
     threads: PLAN.threads("default")
@@ -165,7 +159,7 @@ rule study_table:
         "results/logs/studies/{study}/study_table.log",
     shell:
         "rlv study-table --study {input.study:q} --arms {input.arms:q} --histories {input.histories:q}"
-        " --references {params.references:q}"
+        " --references {input.references:q}"
         " --out {output.table:q} --rows-out {output.rows:q} --params {params.p:q} 2> {log:q}"
 
 

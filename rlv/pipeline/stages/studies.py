@@ -12,7 +12,8 @@ rlv.pipeline.study_specs): `rlv study-config`, `rlv study-pool-problems`, `rlv s
   history (its last row's `seconds` is the wall time of training and scoring).
 - study-table: every arm and the two references in one table (rlv.analysis.verification_study), and per base the
   paper's comparison (the RL^V run's weighted vote against the test run's majority at 1, 2, 4, ... samples;
-  rows of kind `joint`), Parquet and Markdown; with `partial` (a look at a study still running, never the rule's)
+  rows of kind `joint`) for each of its joint_pairs, with the own p(Yes) of each further RL^V run (kind
+  `joint reference`), Parquet and Markdown; with `partial` (a look at a study still running, never the rule's)
   arms without files are listed as not run.
 """
 
@@ -147,12 +148,13 @@ def _score(verifier, tokenizer, frame, params: ArmParams, where) -> dict:
 def table(*, study: Path, arms: list[Path], histories: list[Path], references: list[Path], out: Path, rows_out: Path,
           params: StudyTableParams) -> None:
     """`arms`/`histories`: every arm's files, `{base}/arms/{arm}.parquet` and `.csv` (matched to the study's arms
-    by those names, in any order); `references`: per base in the study's order, the test run's and the reference
-    run's scored test samples."""
+    by those names, in any order); `references`: per base in the study's order, the scored test samples of its
+    table_runs (the test run's, the reference run's, then the joint pairs' other runs)."""
     import pandas as pd
 
     from rlv.analysis.verification_study import joint_against_base, measure, render, verdict
-    from rlv.pipeline.study_specs import describe_bases, describe_families, load_study, study_arms
+    from rlv.pipeline.study_specs import (describe_bases, describe_families, joint_pairs, load_study, study_arms,
+                                          table_runs)
     from rlv.rollouts import write_parquet_atomic, write_text_atomic
     from rlv.tasks.grading import answers_equal
     spec = load_study(study)
@@ -163,29 +165,37 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
                or (a.base, a.name) not in history_files]
     if missing and not params.partial:
         raise SystemExit(f"rlv study-table: {study}: no scored file or history for arm(s) {missing}")
-    if len(references) != 2 * len(spec["bases"]):
-        raise SystemExit(f"rlv study-table: two reference files per base expected, got {len(references)}")
+    runs = {base: table_runs(spec, base) for base in spec["bases"]}
+    if len(references) != sum(map(len, runs.values())):
+        raise SystemExit(f"rlv study-table: {sum(map(len, runs.values()))} reference files expected (per base, the "
+                         f"scored test samples of runs {runs}), got {len(references)}")
     test = spec["test"]
-    rows = []
-    for index, base in enumerate(spec["bases"]):
-        test_path, reference_path = references[2 * index:2 * index + 2]
-        joint_rows = []  # the paper's comparison, after the base's arms
-        if params.partial and not (Path(test_path).exists() and Path(reference_path).exists()):
-            log(f"partial: base {base} has no scored test samples yet ({test_path}, {reference_path})")
+    rows, start = [], 0
+
+    def label(run: str) -> str:
+        return params.labels.get(run, run)
+
+    for base in spec["bases"]:
+        paths = dict(zip(runs[base], references[start:start + len(runs[base])]))
+        start += len(runs[base])
+        joint_rows = []  # the paper's comparisons, after the base's arms
+        if params.partial and not all(Path(path).exists() for path in paths.values()):
+            log(f"partial: base {base} lacks scored test samples of some of {sorted(paths.values())}")
         else:
-            test_scored, reference_scored = pd.read_parquet(test_path), pd.read_parquet(reference_path)
-            test_label = params.labels.get(test["run"], test["run"])
-            reference_label = params.labels.get(test["reference_run"], test["reference_run"])
-            logprob = measure(test_scored, *boot, score="mean_logprob", equivalent=answers_equal)
+            scored = {run: pd.read_parquet(path) for run, path in paths.items()}
+            logprob = measure(scored[test["run"]], *boot, score="mean_logprob", equivalent=answers_equal)
             rows.append({"base": base, "kind": "reference", "family": "", "label":
-                         f"{test_label} mean log-prob (reference)", **logprob})
-            own = measure(reference_scored, *boot, equivalent=answers_equal)
-            rows.append({"base": base, "kind": "reference", "family": "", "label":
-                         f"{reference_label} own p(Yes), its own samples (reference)", **own})
-            joint_rows = [{"base": base, "kind": "joint", "family": "", "label": f"n = {row['budget']}",
-                           "test label": test_label, "joint label": reference_label, **row}
-                          for row in joint_against_base(test_scored, reference_scored, *boot,
-                                                        equivalent=answers_equal).to_dict("records")]
+                         f"{label(test['run'])} mean log-prob (reference)", **logprob})
+            for index, (base_run, verifier_run) in enumerate(joint_pairs(spec, base)):
+                if verifier_run not in {pair[1] for pair in joint_pairs(spec, base)[:index]}:
+                    own = measure(scored[verifier_run], *boot, equivalent=answers_equal)
+                    rows.append({"base": base, "kind": "reference" if index == 0 else "joint reference",
+                                 "family": "", "label": f"{label(verifier_run)} own p(Yes), its own samples"
+                                 + (" (reference)" if index == 0 else ""), **own})
+                joint_rows += [{"base": base, "kind": "joint", "family": "", "label": f"n = {row['budget']}",
+                                "test label": label(base_run), "joint label": label(verifier_run), **row}
+                               for row in joint_against_base(scored[base_run], scored[verifier_run], *boot,
+                                                             equivalent=answers_equal).to_dict("records")]
         for arm_spec in (a for a in planned if a.base == base):
             if (base, arm_spec.name) not in scored_files or (base, arm_spec.name) not in history_files:
                 rows.append({"base": base, "kind": "not run", "family": arm_spec.family, "label": arm_spec.name,

@@ -133,3 +133,48 @@ def test_the_table_matches_files_to_arms_by_name_in_the_files_order(tiny_model_d
     assert list(pd.read_parquet(files / "q.parquet")["kind"]) == ["arm", "not run"]
     FIGURES["verification_scaling"](arms=rows, out=str(files / "p.png"), params={})
     assert (files / "p.png").exists()
+
+
+def test_the_table_holds_each_joint_pair_of_a_base_and_the_own_verdict_of_each_further_rlv_run(tiny_model_dir, files):
+    study = {**STUDY, "bases": {"default": {**STUDY["bases"]["default"],
+                                            "joint": [{"base_run": "grpo_s1", "verifier_run": "grpo_v_s1"},
+                                                      {"base_run": "grpo", "verifier_run": "grpo_v_s1"}]}},
+             "families": {"alpha": {**STUDY["families"]["generative"], "bases": ["default"], "sizes": [0]}}}
+    (files / "joint.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
+    arms = files / "joint" / "default" / "arms"
+    arms.mkdir(parents=True, exist_ok=True)
+    arm(base_model=tiny_model_dir, pool=[files / "pool.parquet"], samples=files / "test.parquet",
+        out=arms / "alpha_n0.parquet", history=arms / "alpha_n0.csv", params=arm_params(size=0))
+    test = pd.read_parquet(files / "test.parquet")
+    runs = {"grpo": test, "grpo_v": test.assign(p_yes=0.5, p_no=0.5),  # the first pair: no gain from a flat verdict
+            "grpo_s1": test.assign(correct=False, answer="wrong"),  # its majority vote is never right
+            "grpo_v_s1": test.assign(p_yes=test["correct"].astype(float), p_no=1 - test["correct"].astype(float))}
+    for run, frame in runs.items():
+        frame.to_parquet(files / f"{run}.parquet")
+    params = parse_params(StudyTableParams, {"name": "joint", "labels": {"grpo": "GRPO"}, "num_bootstrap": 50},
+                          "study-table")
+    table(study=files / "joint.yaml", arms=[arms / "alpha_n0.parquet"], histories=[arms / "alpha_n0.csv"],
+          references=[files / f"{run}.parquet" for run in runs], out=files / "joint.md",
+          rows_out=files / "joint.parquet", params=params)
+    rows = pd.read_parquet(files / "joint.parquet")
+    assert list(rows[rows["kind"] != "joint"]["label"]) == [
+        "GRPO mean log-prob (reference)", "grpo_v own p(Yes), its own samples (reference)",
+        "grpo_v_s1 own p(Yes), its own samples", "alpha_n0"]
+    assert rows[rows["kind"] == "joint reference"]["AUROC pooled"].iloc[0] == pytest.approx(1.0)
+    joint = rows[rows["kind"] == "joint"]
+    pairs = list(dict.fromkeys(zip(joint["test label"], joint["joint label"])))
+    assert pairs == [("GRPO", "grpo_v"), ("grpo_s1", "grpo_v_s1"), ("GRPO", "grpo_v_s1")]
+    mixed = test.groupby("problem_id")["correct"].any().mean()  # the oracle verdict's weighted vote: any right sample
+    n_max = int(joint["budget"].max())
+    last = {pair: row for pair, row in zip(zip(joint["test label"], joint["joint label"]), joint.to_dict("records"))
+            if row["budget"] == n_max}
+    assert last["GRPO", "grpo_v"]["difference"] == pytest.approx(0.0, abs=1e-9)  # a flat verdict is the majority
+    assert last["grpo_s1", "grpo_v_s1"]["base majority"] == 0.0
+    assert last["grpo_s1", "grpo_v_s1"]["RL^V weighted vote"] == pytest.approx(mixed)
+    text = (files / "joint.md").read_text()
+    assert text.count("The paper's comparison:") == 3 and "| n | grpo_s1 majority | grpo_v_s1 majority |" in text
+    with pytest.raises(SystemExit, match=r"4 reference files expected .*'grpo_s1', 'grpo_v_s1'.*got 2"):
+        table(study=files / "joint.yaml", arms=[arms / "alpha_n0.parquet"], histories=[arms / "alpha_n0.csv"],
+              references=[files / "grpo.parquet", files / "grpo_v.parquet"], out=files / "x.md",
+              rows_out=files / "x.parquet", params=params)
+
