@@ -7,11 +7,12 @@ Per scored test frame (one arm's verdicts, or a reference's), over the test prob
   paired problem-bootstrap interval (rlv.analysis.claims.paired_gain; answers equal under `equivalent`, the grader's
   equivalence in the workflow, count as one).
 Reference rows: the policy's mean token log-prob as the score (the free baseline) and the RL^V run's own p(Yes) on
-its own samples.
+its own samples; rows of kind "joint reference": the own p(Yes) of a base's further RL^V runs.
 
-The paper's comparison per base (`joint_against_base`): at each budget n (powers of 2 up to N_max), the RL^V run's
-weighted vote by its own p(Yes) minus the test run's (GRPO's) majority vote, each on its own samples of the same
-problems, in points, with the paired problem-bootstrap interval; both runs' majority votes beside it. Per-problem
+The paper's comparison per (base run, RL^V run) pair of a base (`joint_against_base`; rows of kind "joint", one
+table per pair): at each budget n (powers of 2 up to N_max), the RL^V run's weighted vote by its own p(Yes) minus
+the base run's (GRPO's) majority vote, each on its own samples of the same problems, in points, with the paired
+problem-bootstrap interval; both runs' majority votes beside it. Per-problem
 values at n < N_max average over the same vote subsets for both runs (rlv.analysis.efficiency.per_problem_curves).
 
 Decision rule (the study file states it): an arm separates solutions within a problem when the lower end of its

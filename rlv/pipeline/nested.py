@@ -20,12 +20,13 @@ sequential_parallel's own base (`own_base_config`, models: own): this config wit
 the two compared runs, sampled on the one dataset, and none of the main DAG's baselines or comparisons, which
 name its other runs.
 
-A rule that runs a nested DAG (sequential_parallel's own base, a study base) declares one file as its output, the
-record `BUILT` that `record_built` writes once the nested DAG has built its targets, and the jobs reading those
-targets take the record as their input and the targets' paths as params. Snakemake deletes a job's outputs before
-it runs it; were the targets the wrapper's outputs, any rerun (its config rewritten, a code change) would delete
+A checkpoint that runs a nested DAG (sequential_parallel's own base, a study base) declares one file as its output,
+the record `BUILT` that `record_built` writes once the nested DAG has built its targets. Snakemake deletes a job's
+outputs before it runs it; were the targets the checkpoint's outputs, any rerun (its config changed) would delete
 the nested models and retrain them from scratch. With the record, the nested DAG decides for itself what is out of
-date, and keeps everything else.
+date and keeps everything else. The jobs reading its files ask the checkpoint for the record (an ancient input,
+for order only) and take the files themselves as inputs: Snakemake re-evaluates them once the checkpoint ran, so
+they rerun when a file they read changed, not merely because the nested DAG ran.
 """
 
 from __future__ import annotations
