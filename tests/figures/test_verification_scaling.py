@@ -52,3 +52,27 @@ def test_rows_without_an_arm_are_refused(tmp_path):
     rows = pd.DataFrame([row("default", "reference", "", "ref", np.nan, 0.7)])
     with pytest.raises(ValueError, match="at least one arm"):
         FIGURES["verification_scaling"](arms=rows, out=str(tmp_path / "vs.png"), params={})
+
+
+def joint_row(base, test_label, joint_label, budget, difference):
+    return {"base": base, "kind": "joint", "family": "", "label": f"n = {budget}", "n": np.nan, "budget": budget,
+            "test label": test_label, "joint label": joint_label, "difference": difference,
+            "difference low": difference - 0.02, "difference high": difference + 0.01}
+
+
+def test_the_papers_comparison_is_a_third_row_with_one_line_per_pair(tmp_path, drawn):
+    rows = pd.DataFrame([row("default", "arm", "generative", "generative_n2000", 2000, 0.55),
+                         row("sort", "arm", "generative", "generative_n2000", 2000, 0.6),
+                         *[joint_row("default", "GRPO", "GRPO^V", n, -0.01 * n) for n in (1, 2, 4)],
+                         *[joint_row("sort", "GRPO", "GRPO^V", n, 0.01) for n in (1, 2, 4)],
+                         *[joint_row("sort", "grpo_s1", "grpo_v_s1", n, -0.02) for n in (1, 2, 4)]])
+    FIGURES["verification_scaling"](arms=rows, out=str(tmp_path / "vs.png"), params={})
+    axes = drawn[0].axes
+    assert len(axes) == 6  # three rows of two bases
+    default, sort = axes[4], axes[5]
+    assert [c.get_label() for c in default.containers] == ["GRPO^V vs GRPO (paper's comparison)"]
+    assert [c.get_label() for c in sort.containers] == ["GRPO^V vs GRPO (paper's comparison)",
+                                                        "grpo_v_s1 vs grpo_s1 (paper's comparison)"]
+    line = default.containers[0].lines[0]
+    assert list(line.get_xdata()) == [1, 2, 4] and list(line.get_ydata()) == pytest.approx([-0.01, -0.02, -0.04])
+    assert default.get_xscale() == "log" and default.get_xlabel() == "n, samples per problem"
