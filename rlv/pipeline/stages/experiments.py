@@ -5,7 +5,7 @@
   rlv.pipeline.nested.base_config, so only a change to that config reruns the base's DAG).
 - design-warm-start: the main DAG's train split and warm-up model copied into a base (reuse_main_warm_up).
 - nested-built: the record that a nested DAG (a study base, sequential_parallel's own base) built its targets, the
-  wrapper rule's one output (rlv.pipeline.nested.record_built).
+  checkpoint's one output (rlv.pipeline.nested.record_built).
 - design-table: every arm of every base in one table (rlv.analysis.designs), read from each base's own results/:
   its sweep and verifier tables, the arms' scored samples and the wall seconds of their RL jobs.
 - method-comparison: per method (design), the base method against RL^V with the iso-accuracy compute ratios

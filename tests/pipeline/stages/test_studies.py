@@ -177,4 +177,3 @@ def test_the_table_holds_each_joint_pair_of_a_base_and_the_own_verdict_of_each_f
         table(study=files / "joint.yaml", arms=[arms / "alpha_n0.parquet"], histories=[arms / "alpha_n0.csv"],
               references=[files / "grpo.parquet", files / "grpo_v.parquet"], out=files / "x.md",
               rows_out=files / "x.parquet", params=params)
-
