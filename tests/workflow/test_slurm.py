@@ -1,6 +1,6 @@
 """profiles/slurm on a real single-node SLURM cluster (scripts/slurm-cluster.sh: munge, MariaDB + slurmdbd,
-slurmctld, slurmd): the test config's whole DAG through the SLURM executor, and a job that fails once and
-succeeds on its retry. Before those, without a cluster: the resources and the training launcher that the rules
+slurmctld, slurmd): the test config's whole DAG through the SLURM executor, a target whose nested DAG runs as one
+job, and a job that fails once and succeeds on its retry. Before those, without a cluster: the resources and the training launcher that the rules
 take from the config's `resources` section.
 
 The cluster tests need root (the cluster's daemons are system daemons); the cluster is started once for this
@@ -198,3 +198,20 @@ def test_a_failed_job_is_retried_through_the_profile(slurm_cluster, tmp_path):
     assert (tmp_path / "done.txt").read_text().strip() == "CUDA_VISIBLE_DEVICES=3"  # passed through, not reset
     jobs = sacct_jobs(tmp_path)
     assert jobs["rule"].tolist() == ["flaky", "flaky"] and jobs["State"].tolist() == ["FAILED", "COMPLETED"]
+
+
+@pytest.mark.slow
+def test_a_nested_dag_runs_as_one_job_with_its_familys_cores(slurm_cluster, tmp_path):
+    """sequential_parallel's own base: its checkpoint is planned without --cores and planned again by the job's own
+    Snakemake on the node, both at resources.sequential_models' threads (the test config's default, 1)."""
+    shutil.copytree(REPO / ".test" / "config", tmp_path / "config")
+    began = time.monotonic()
+    result = run([*SNAKEMAKE, *THROUGH_SLURM, "sequential_parallel"], cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    print(f"\nsequential_parallel through SLURM: {time.monotonic() - began:.0f} s")
+    jobs = sacct_jobs(tmp_path)
+    assert set(jobs["State"]) == {"COMPLETED"}
+    nested = jobs[jobs["rule"] == "sequential_models"]
+    assert len(nested) == 1 and nested["AllocCPUS"].tolist() == ["1"]
+    assert (tmp_path / "results" / "experiments" / "sequential_parallel" / "built.json").exists()
+    assert (tmp_path / "results" / "figures" / "sequential_parallel.png").stat().st_size > 10_000

@@ -4,6 +4,8 @@
 # Snakemake runs with the project's environment active.
 import os
 
+from snakemake.exceptions import WorkflowError
+
 from rlv.pipeline.manifest import load_manifest, report_options, rule_all_figures
 from rlv.pipeline.nested import BUILT
 from rlv.pipeline.params import as_json
@@ -35,6 +37,17 @@ wildcard_constraints:
 def scored(runs, dataset):
     """Scored samples of some runs on one dataset."""
     return [f"results/rollouts/scored/{run}/{dataset}.parquet" for run in runs]
+
+
+def nested_dag_threads(family):
+    """Cores of a job that runs a nested DAG: this run's --cores in a local run, else resources.<family>.threads
+    (a cluster job: its allocation's CPUs, the same when the job's own Snakemake plans it again on the node)."""
+    if workflow.remote_exec or not workflow.local_exec:
+        return PLAN.threads(family)
+    try:
+        return workflow.cores
+    except WorkflowError:  # a local run without --cores (a dry run)
+        return PLAN.threads(family)
 
 
 def after_nested_dag(checkpoint, files):

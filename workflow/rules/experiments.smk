@@ -41,7 +41,7 @@ rule design_base:
         directory=lambda w: f"results/experiments/{w.search}/{w.base}",
         warm_start=lambda w: f"results/experiments/{w.search}/{w.base}/results"
         if PLAN.searches[w.search].get("reuse_main_warm_up") else "",
-    threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
+    threads: lambda w: nested_dag_threads("design_base")  # read when planned
     resources:
         **PLAN.resources("design_base"),
     conda:

@@ -59,7 +59,7 @@ if PLAN.sequential:
             snakefile=workflow.main_snakefile,
             directory=lambda w: SEQUENTIAL_ROOT,
             targets=PLAN.budget_targets(),
-        threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
+        threads: lambda w: nested_dag_threads("sequential_models")  # read when planned
         resources:
             **PLAN.resources("sequential_models"),
         conda:

@@ -54,7 +54,7 @@ for _study, _spec in PLAN.studies.items():
                 snakefile=workflow.main_snakefile,
                 directory=lambda w, root=_root: root,  # a function: the lint takes a literal prefix for a file path
                 targets=_targets,
-            threads: lambda w: workflow.cores  # read when planned: runs without --cores (SLURM) still parse
+            threads: lambda w: nested_dag_threads("study_base")  # read when planned
             resources:
                 **PLAN.resources("study_base"),
             conda:
