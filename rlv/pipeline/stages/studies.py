@@ -186,8 +186,10 @@ def table(*, study: Path, arms: list[Path], histories: list[Path], references: l
             logprob = measure(scored[test["run"]], *boot, score="mean_logprob", equivalent=answers_equal)
             rows.append({"base": base, "kind": "reference", "family": "", "label":
                          f"{label(test['run'])} mean log-prob (reference)", **logprob})
+            measured = set()  # RL^V runs whose own p(Yes) has its row
             for index, (base_run, verifier_run) in enumerate(joint_pairs(spec, base)):
-                if verifier_run not in {pair[1] for pair in joint_pairs(spec, base)[:index]}:
+                if verifier_run not in measured:
+                    measured.add(verifier_run)
                     own = measure(scored[verifier_run], *boot, equivalent=answers_equal)
                     rows.append({"base": base, "kind": "reference" if index == 0 else "joint reference",
                                  "family": "", "label": f"{label(verifier_run)} own p(Yes), its own samples"
